@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+// The landslide hazard toolkit. Targets follow the layers of ARCHITECTURE.md; a layer
+// imports only layers below it:
+//   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
+//   → TensorEngine → GeoData → Configuration → Distributed → landslide (command line)
+import PackageDescription
+
+let package = Package(
+  name: "landslide",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "landslide", targets: ["landslide"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    // Layer 1: C bindings, found with pkg-config.
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+    .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+
+    // Layer 2: tensor engine (no geography, no MPI).
+    .target(name: "TensorEngine", dependencies: ["COpenBLAS", "CLAPACKE"]),
+
+    // Layer 3: geo data.
+    .target(name: "GeoData", dependencies: ["CGDAL"]),
+
+    // Validated YAML configs shared by every job.
+    .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
+
+    // Layer 6: distributed execution over MPI.
+    .target(name: "Distributed", dependencies: ["CMPI"]),
+
+    // Layer 7: the command line.
+    .executableTarget(
+      name: "landslide",
+      dependencies: [
+        "TensorEngine", "GeoData", "Configuration", "Distributed",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // Tests: one target per layer, plus the executable driven end to end (MPI included).
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"]),
+    .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TestSupport"]),
+    .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
+    .testTarget(name: "CommandLineTests", dependencies: ["landslide", "TestSupport"]),
+  ]
+)

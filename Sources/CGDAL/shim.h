@@ -1,0 +1,9 @@
+// GDAL's C API: rasters, spatial references and the error/option helpers.
+#ifndef CGDAL_SHIM_H
+#define CGDAL_SHIM_H
+#include <gdal.h>
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <ogr_srs_api.h>
+#endif

@@ -1,0 +1,95 @@
+import Foundation
+import Yams
+
+/// A whole run configuration: study area, data preparation, both networks and training.
+/// Loaded from YAML, with `--set section.key=value` overrides validated exactly like the
+/// file. Every key except `study_area` has the paper's value as its default.
+public struct LandslideConfig: Equatable, Sendable {
+  public var studyArea: StudyAreaConfig
+  public var data = DataConfig()
+  public var susceptibility = SusceptibilityConfig()
+  public var density = DensityConfig()
+  public var training = TrainingConfig()
+
+  /// Reads, overrides and validates a config file.
+  /// - Parameter overrides: `section.key=value` strings, applied in order.
+  public static func load(file: String, overrides: [String] = []) throws(ConfigError)
+    -> LandslideConfig
+  {
+    let text: String
+    do {
+      text = try String(contentsOfFile: file, encoding: .utf8)
+    } catch {
+      throw ConfigError(
+        .unreadable, location: file, key: "",
+        message: "cannot read the config file (\(error.localizedDescription))")
+    }
+    return try parse(text, file: file, overrides: overrides)
+  }
+
+  /// Parses YAML text; `file` names it in errors and anchors relative paths.
+  public static func parse(_ text: String, file: String, overrides: [String] = [])
+    throws(ConfigError) -> LandslideConfig
+  {
+    var source = ConfigSource(file: file)
+    var root: Node
+    do {
+      root = try Yams.compose(yaml: text) ?? Node([(Node, Node)]())
+    } catch {
+      throw ConfigError(yaml: error, file: file)
+    }
+    if case .scalar(let scalar) = root, scalar.string.isEmpty { root = Node([(Node, Node)]()) }
+    for argument in overrides {
+      let override = try Override(argument)
+      try override.apply(to: &root)
+      source.overrides[override.keyPath] = argument
+    }
+
+    var document = try MappingReader(root, keyPath: "", source: source)
+    guard var studyArea = try document.section("study_area") else {
+      throw ConfigError(
+        .missingKey, location: file, key: "study_area",
+        message: "missing; expected a 'synthetic' or 'files' section")
+    }
+    var config = LandslideConfig(studyArea: try StudyAreaConfig.read(&studyArea))
+    try studyArea.finish()
+    if var section = try document.section("data") {
+      config.data = try DataConfig.read(&section)
+      try section.finish()
+    }
+    if var section = try document.section("susceptibility") {
+      config.susceptibility = try SusceptibilityConfig.read(&section)
+      try section.finish()
+    }
+    if var section = try document.section("density") {
+      config.density = try DensityConfig.read(&section)
+      try section.finish()
+    }
+    if var section = try document.section("training") {
+      config.training = try TrainingConfig.read(&section)
+      try section.finish()
+    }
+    try document.finish()
+    return config
+  }
+}
+
+extension ConfigError {
+  /// A YAML parse failure, located at the line and column the parser reports.
+  init(yaml error: any Error, file: String) {
+    switch error as? YamlError {
+    case .scanner(let context, let problem, let mark, _),
+      .parser(let context, let problem, let mark, _),
+      .composer(let context, let problem, let mark, _):
+      let detail = context.map { "\($0.text), \(problem)" } ?? problem
+      self.init(.syntax, location: "\(file):\(mark)", key: "", message: "invalid YAML: \(detail)")
+    case .duplicatedKeysInMapping(let duplicates, let context):
+      let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+      self.init(
+        .duplicateKey, location: "\(file):\(context.mark)", key: "",
+        message: "the section starting here has duplicate keys: \(keys)")
+    default:
+      self.init(.syntax, location: file, key: "", message: "invalid YAML: \(error)")
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/// Per-cell patch extraction and the train / validation / test split (SPEC.md §1, data layout).
+public struct DataConfig: Equatable, Sendable {
+  public enum Split: String, CaseIterable, Sendable {
+    /// Whole spatial blocks go to one side, so overlapping normal and shifted patches never
+    /// straddle the split.
+    case spatialBlocks = "spatial_blocks"
+    /// The paper's random split of patches; leaky, because shifted patches overlap.
+    case random
+  }
+
+  /// Predictor pixels along one side of a 1 km mapping unit.
+  public var cellPixels = 32
+  /// Mapping units along one side of a training patch.
+  public var patchCells = 4
+  /// Adds the second patch grid shifted by half a patch east and south.
+  public var shiftedGrid = true
+  public var split = Split.spatialBlocks
+  public var validationFraction = 0.15
+  public var testFraction = 0.15
+
+  static func read(_ section: inout MappingReader) throws(ConfigError) -> DataConfig {
+    var data = DataConfig()
+    data.cellPixels = try section.int("cell_pixels", default: data.cellPixels, range: 4...256)
+    data.patchCells = try section.int("patch_cells", default: data.patchCells, range: 1...64)
+    data.shiftedGrid = try section.bool("shifted_grid", default: data.shiftedGrid)
+    data.split = try section.choice("split", default: data.split)
+    let validationNode = section.peek("validation_fraction")
+    data.validationFraction = try section.double(
+      "validation_fraction", default: data.validationFraction, range: .openUnitInterval)
+    data.testFraction = try section.double(
+      "test_fraction", default: data.testFraction, range: .openUnitInterval)
+    guard data.validationFraction + data.testFraction < 1 else {
+      throw section.error(
+        .conflictingKeys, "validation_fraction", at: validationNode ?? section.node,
+        "validation_fraction + test_fraction must be < 1 to leave training data, found "
+          + "\(data.validationFraction) + \(data.testFraction)")
+    }
+    return data
+  }
+}
+
+/// The susceptibility ResNet-U-Net (SPEC.md §1).
+public struct SusceptibilityConfig: Equatable, Sendable {
+  public enum Loss: String, CaseIterable, Sendable {
+    case focalTversky = "focal_tversky"
+    case bce
+  }
+
+  /// Bottleneck blocks in each of the four residual stages; the paper's layout is 3, 4, 6, 3
+  /// and its sweep covers 6 to 64 blocks in total.
+  public var blocksPerStage = [3, 4, 6, 3]
+  public var dropout = 0.3
+  public var loss = Loss.focalTversky
+  /// Focal Tversky: TI = (TP+ε)/(TP + α·FP + β·FN + ε), loss = (1 − TI)^γ.
+  public var tverskyAlpha = 0.3
+  public var tverskyBeta = 0.7
+  public var tverskyGamma = 1.0
+  public var tverskyEpsilon = 1e-6
+  /// Weight of landslide cells relative to stable cells in the BCE loss.
+  public var positiveWeight = 1.0
+
+  static func read(_ section: inout MappingReader) throws(ConfigError) -> SusceptibilityConfig {
+    var model = SusceptibilityConfig()
+    model.blocksPerStage = try section.intList(
+      "blocks_per_stage", default: model.blocksPerStage, count: 4...4, range: 1...64)
+    model.dropout = try section.double(
+      "dropout", default: model.dropout, range: .halfOpenUnitInterval)
+    model.loss = try section.choice("loss", default: model.loss)
+    model.tverskyAlpha = try section.double(
+      "tversky_alpha", default: model.tverskyAlpha, range: .between(0, 1))
+    model.tverskyBeta = try section.double(
+      "tversky_beta", default: model.tverskyBeta, range: .between(0, 1))
+    model.tverskyGamma = try section.double(
+      "tversky_gamma", default: model.tverskyGamma, range: .greaterThan(0))
+    model.tverskyEpsilon = try section.double(
+      "tversky_epsilon", default: model.tverskyEpsilon, range: .greaterThan(0))
+    model.positiveWeight = try section.double(
+      "positive_weight", default: model.positiveWeight, range: .greaterThan(0))
+    return model
+  }
+}
+
+/// The area-density network (SPEC.md §1): a convolutional stem then dense layers.
+public struct DensityConfig: Equatable, Sendable {
+  /// Widths of the dense layers before the single ReLU output; the code's are 512, 128, 32,
+  /// the text describes six dense blocks.
+  public var denseWidths = [512, 128, 32]
+  /// Batch norm after each dense layer (the text's dense blocks).
+  public var denseBatchNorm = false
+  public var dropout = 0.0
+
+  static func read(_ section: inout MappingReader) throws(ConfigError) -> DensityConfig {
+    var model = DensityConfig()
+    model.denseWidths = try section.intList(
+      "dense_widths", default: model.denseWidths, count: 1...16, range: 1...8192)
+    model.denseBatchNorm = try section.bool("dense_batch_norm", default: model.denseBatchNorm)
+    model.dropout = try section.double(
+      "dropout", default: model.dropout, range: .halfOpenUnitInterval)
+    return model
+  }
+}
+
+/// Optimiser, schedule and stopping rule (SPEC.md §1, training protocol).
+public struct TrainingConfig: Equatable, Sendable {
+  public var seed = 1
+  /// The global batch: split across ranks when training data-parallel.
+  public var batchSize = 16
+  public var maxEpochs = 500
+  /// Epochs without a new minimum validation loss before stopping.
+  public var patience = 10
+  public var learningRate = 1e-3
+  public var adamBeta1 = 0.9
+  public var adamBeta2 = 0.999
+  public var adamEpsilon = 1e-7
+  /// The learning rate is multiplied by `decayRate` every `decaySteps` steps.
+  public var decayRate = 0.9
+  public var decaySteps = 20_000
+  /// Decay in whole steps (true) or continuously (false).
+  public var staircase = true
+
+  static func read(_ section: inout MappingReader) throws(ConfigError) -> TrainingConfig {
+    var training = TrainingConfig()
+    training.seed = try section.int("seed", default: training.seed, range: 0...Int(Int32.max))
+    training.batchSize = try section.int(
+      "batch_size", default: training.batchSize, range: 1...65_536)
+    training.maxEpochs = try section.int(
+      "max_epochs", default: training.maxEpochs, range: 1...100_000)
+    training.patience = try section.int("patience", default: training.patience, range: 0...100_000)
+    training.learningRate = try section.double(
+      "learning_rate", default: training.learningRate,
+      range: NumberRange(lower: 0, lowerInclusive: false, upper: 10))
+    training.adamBeta1 = try section.double(
+      "adam_beta1", default: training.adamBeta1, range: .halfOpenUnitInterval)
+    training.adamBeta2 = try section.double(
+      "adam_beta2", default: training.adamBeta2, range: .halfOpenUnitInterval)
+    training.adamEpsilon = try section.double(
+      "adam_epsilon", default: training.adamEpsilon, range: .greaterThan(0))
+    training.decayRate = try section.double(
+      "decay_rate", default: training.decayRate,
+      range: NumberRange(lower: 0, lowerInclusive: false, upper: 1))
+    training.decaySteps = try section.int(
+      "decay_steps", default: training.decaySteps, range: 1...Int(Int32.max))
+    training.staircase = try section.bool("staircase", default: training.staircase)
+    return training
+  }
+}
