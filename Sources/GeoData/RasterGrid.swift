@@ -1,0 +1,93 @@
+import CGDAL
+
+/// GDAL's affine geotransform: map x = originX + column·pixelWidth + row·rowRotation,
+/// map y = originY + column·columnRotation + row·pixelHeight (negative for north-up).
+public struct GeoTransform: Equatable, Sendable {
+  public var originX: Double
+  public var pixelWidth: Double
+  public var rowRotation: Double
+  public var originY: Double
+  public var columnRotation: Double
+  public var pixelHeight: Double
+
+  public init(
+    originX: Double, pixelWidth: Double, rowRotation: Double = 0,
+    originY: Double, columnRotation: Double = 0, pixelHeight: Double
+  ) {
+    self.originX = originX
+    self.pixelWidth = pixelWidth
+    self.rowRotation = rowRotation
+    self.originY = originY
+    self.columnRotation = columnRotation
+    self.pixelHeight = pixelHeight
+  }
+
+  init(coefficients c: [Double]) {
+    self.init(
+      originX: c[0], pixelWidth: c[1], rowRotation: c[2],
+      originY: c[3], columnRotation: c[4], pixelHeight: c[5])
+  }
+
+  var coefficients: [Double] {
+    [originX, pixelWidth, rowRotation, originY, columnRotation, pixelHeight]
+  }
+}
+
+/// Where a raster's pixels lie on the Earth: size, geotransform and coordinate reference
+/// system. Rasters of one stack must share it.
+public struct RasterGrid: Equatable, Sendable {
+  public var width: Int
+  public var height: Int
+  public var geoTransform: GeoTransform
+  /// The CRS as OGC WKT; empty when the raster has none.
+  public var crsWKT: String
+
+  public init(width: Int, height: Int, geoTransform: GeoTransform, crsWKT: String) {
+    self.width = width
+    self.height = height
+    self.geoTransform = geoTransform
+    self.crsWKT = crsWKT
+  }
+
+  /// A grid in the CRS of an EPSG code, e.g. 32645 for WGS 84 / UTM zone 45N.
+  public init(width: Int, height: Int, geoTransform: GeoTransform, epsg: Int) throws(RasterError) {
+    _ = gdalSetUp
+    let reference = OSRNewSpatialReference(nil)
+    defer { OSRDestroySpatialReference(reference) }
+    guard OSRImportFromEPSG(reference, Int32(epsg)) == OGRERR_NONE else {
+      throw RasterError(path: "EPSG:\(epsg)", message: "unknown EPSG code")
+    }
+    var wkt: UnsafeMutablePointer<CChar>? = nil
+    OSRExportToWkt(reference, &wkt)
+    defer { VSIFree(wkt) }
+    self.init(
+      width: width, height: height, geoTransform: geoTransform, crsWKT: String(cString: wkt!))
+  }
+
+  /// The EPSG code of the CRS, when GDAL can identify one.
+  public var epsg: Int? {
+    guard !crsWKT.isEmpty else { return nil }
+    _ = gdalSetUp
+    let reference = OSRNewSpatialReference(crsWKT)
+    defer { OSRDestroySpatialReference(reference) }
+    _ = OSRAutoIdentifyEPSG(reference)
+    let authority = OSRGetAuthorityName(reference, nil).map { String(cString: $0) }
+    guard authority == "EPSG", let code = OSRGetAuthorityCode(reference, nil) else { return nil }
+    return Int(String(cString: code))
+  }
+}
+
+/// A rectangle of pixels: column `x`, row `y` of its top-left corner, and its size.
+public struct RasterWindow: Equatable, Sendable {
+  public var x: Int
+  public var y: Int
+  public var width: Int
+  public var height: Int
+
+  public init(x: Int, y: Int, width: Int, height: Int) {
+    self.x = x
+    self.y = y
+    self.width = width
+    self.height = height
+  }
+}
