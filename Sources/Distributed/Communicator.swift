@@ -1,0 +1,113 @@
+import CMPI
+
+/// An MPI call that returned an error code, with MPI's own text for it.
+public struct MPIError: Error, CustomStringConvertible {
+  public let call: String
+  public let code: Int32
+  public let message: String
+
+  public var description: String { "\(call) failed (MPI error \(code)): \(message)" }
+}
+
+/// Element types that cross MPI collectives.
+public protocol MPIScalar {
+  static var mpiDatatype: MPI_Datatype { get }
+}
+
+extension Float: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_float() } }
+extension Double: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_double() } }
+extension Int32: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int32() } }
+extension Int64: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int64() } }
+extension UInt8: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_uint8() } }
+
+/// The element-wise reduction an all-reduce applies.
+public enum ReductionOperation: Sendable {
+  case sum, max, min
+
+  var mpiOp: MPI_Op {
+    switch self {
+    case .sum: return cmpi_op_sum()
+    case .max: return cmpi_op_max()
+    case .min: return cmpi_op_min()
+    }
+  }
+}
+
+/// Turns an MPI return code into a thrown `MPIError`.
+@inline(__always)
+func check(_ code: Int32, _ call: @autoclosure () -> String) throws(MPIError) {
+  guard code != MPI_SUCCESS else { return }
+  var text = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
+  var length: Int32 = 0
+  MPI_Error_string(code, &text, &length)
+  throw MPIError(call: call(), code: code, message: String(nulTerminated: text))
+}
+
+/// A group of ranks that run collectives together (MPI_COMM_WORLD or a split of it).
+/// Errors come back as thrown `MPIError`s rather than MPI's default abort, so that the
+/// caller can report which rank failed and why.
+public final class Communicator: @unchecked Sendable {
+  let handle: MPI_Comm
+  public let rank: Int
+  public let size: Int
+
+  init(handle: MPI_Comm) throws(MPIError) {
+    self.handle = handle
+    var rank: Int32 = 0
+    var size: Int32 = 0
+    try check(MPI_Comm_set_errhandler(handle, cmpi_errors_return()), "MPI_Comm_set_errhandler")
+    try check(MPI_Comm_rank(handle, &rank), "MPI_Comm_rank")
+    try check(MPI_Comm_size(handle, &size), "MPI_Comm_size")
+    self.rank = Int(rank)
+    self.size = Int(size)
+  }
+
+  /// Combines `buffer` element-wise across all ranks; every rank receives the result in place.
+  public func allReduce<T: MPIScalar>(
+    _ buffer: UnsafeMutableBufferPointer<T>, _ operation: ReductionOperation
+  ) throws(MPIError) {
+    try check(
+      MPI_Allreduce(
+        cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), T.mpiDatatype,
+        operation.mpiOp, handle),
+      "MPI_Allreduce of \(buffer.count) elements on rank \(rank)")
+  }
+
+  /// Array convenience for `allReduce(_:_:)`.
+  public func allReduce<T: MPIScalar>(_ values: inout [T], _ operation: ReductionOperation)
+    throws(MPIError)
+  {
+    try values.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
+      try allReduce(buffer, operation)
+    }
+  }
+
+  /// Copies `root`'s buffer into every other rank's buffer of the same length.
+  public func broadcast<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int = 0)
+    throws(MPIError)
+  {
+    try check(
+      MPI_Bcast(buffer.baseAddress, Int32(buffer.count), T.mpiDatatype, Int32(root), handle),
+      "MPI_Bcast of \(buffer.count) elements from rank \(root) on rank \(rank)")
+  }
+
+  /// Array convenience for `broadcast(_:root:)`.
+  public func broadcast<T: MPIScalar>(_ values: inout [T], root: Int = 0) throws(MPIError) {
+    try values.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
+      try broadcast(buffer, root: root)
+    }
+  }
+
+  /// Returns once every rank has called it.
+  public func barrier() throws(MPIError) {
+    try check(MPI_Barrier(handle), "MPI_Barrier on rank \(rank)")
+  }
+}
+
+extension String {
+  /// Decodes a C character buffer that MPI filled, up to its NUL terminator.
+  init(nulTerminated buffer: [CChar]) {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    self = String(decoding: bytes, as: UTF8.self)
+  }
+}

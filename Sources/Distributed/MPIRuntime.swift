@@ -1,0 +1,51 @@
+import CMPI
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Process-wide MPI set-up: whether a launcher started us, initialisation and shutdown.
+public enum MPIRuntime {
+  /// Environment variables that mpirun (OpenMPI), srun with PMIx or PMI-2, and other
+  /// launchers set in every rank they start.
+  static let launcherRankVariables = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"]
+
+  /// True when mpirun or srun started this process as a rank of a parallel job. Plain
+  /// invocations skip MPI initialisation, which keeps single-process commands fast and
+  /// independent of the launcher.
+  public static var isLaunchedByLauncher: Bool {
+    launcherRankVariables.contains { getenv($0) != nil }
+  }
+
+  /// The MPI library's own description, e.g. "Open MPI v4.1.4, package: Debian OpenMPI, …".
+  /// Safe to call before initialisation.
+  public static var libraryVersion: String {
+    var text = [CChar](repeating: 0, count: Int(MPI_MAX_LIBRARY_VERSION_STRING) + 1)
+    var length: Int32 = 0
+    guard MPI_Get_library_version(&text, &length) == MPI_SUCCESS else { return "unknown" }
+    return String(nulTerminated: text).trimmingSpaces
+  }
+
+  /// Initialises MPI (threads funnelled through the main thread) and returns the world
+  /// communicator. Call once per process; pair with `finalize()`.
+  public static func initialize() throws(MPIError) -> Communicator {
+    var provided: Int32 = 0
+    try check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided), "MPI_Init_thread")
+    return try Communicator(handle: cmpi_comm_world())
+  }
+
+  /// Shuts MPI down; every rank must call it after its last collective.
+  public static func finalize() {
+    var finalized: Int32 = 0
+    MPI_Finalized(&finalized)
+    if finalized == 0 { MPI_Finalize() }
+  }
+}
+
+extension String {
+  fileprivate var trimmingSpaces: String {
+    var scalars = Substring(self)
+    while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+    return String(scalars)
+  }
+}
