@@ -46,29 +46,19 @@ public struct LandslideConfig: Equatable, Sendable {
     }
 
     var document = try MappingReader(root, keyPath: "", source: source)
-    guard var studyArea = try document.section("study_area") else {
+    guard document.contains("study_area") else {
       throw ConfigError(
         .missingKey, location: file, key: "study_area",
         message: "missing; expected a 'synthetic' or 'files' section")
     }
-    var config = LandslideConfig(studyArea: try StudyAreaConfig.read(&studyArea))
-    try studyArea.finish()
-    if var section = try document.section("data") {
-      config.data = try DataConfig.read(&section)
-      try section.finish()
-    }
-    if var section = try document.section("susceptibility") {
-      config.susceptibility = try SusceptibilityConfig.read(&section)
-      try section.finish()
-    }
-    if var section = try document.section("density") {
-      config.density = try DensityConfig.read(&section)
-      try section.finish()
-    }
-    if var section = try document.section("training") {
-      config.training = try TrainingConfig.read(&section)
-      try section.finish()
-    }
+    let studyArea = try document.section("study_area", default: nil, StudyAreaConfig.read)!
+    var config = LandslideConfig(studyArea: studyArea)
+    config.data = try document.section("data", default: config.data, DataConfig.read)
+    config.susceptibility = try document.section(
+      "susceptibility", default: config.susceptibility, SusceptibilityConfig.read)
+    config.density = try document.section("density", default: config.density, DensityConfig.read)
+    config.training = try document.section(
+      "training", default: config.training, TrainingConfig.read)
     try document.finish()
     return config
   }

@@ -60,6 +60,18 @@ struct MappingReader {
     return try MappingReader(node, keyPath: path(key), source: source)
   }
 
+  /// Reads the section under `key` with `read`, then rejects its unknown keys; `value`
+  /// when the section is absent.
+  mutating func section<Value>(
+    _ key: String, default value: Value,
+    _ read: (inout MappingReader) throws(ConfigError) -> Value
+  ) throws(ConfigError) -> Value {
+    guard var section = try section(key) else { return value }
+    let result = try read(&section)
+    try section.finish()
+    return result
+  }
+
   mutating func int(_ key: String, default value: Int, range: ClosedRange<Int>)
     throws(ConfigError) -> Int
   {

@@ -13,15 +13,11 @@ public enum StudyAreaConfig: Equatable, Sendable {
         hasSynthetic ? .conflictingKeys : .missingKey, at: section.node, key: section.keyPath,
         "expected exactly one of 'synthetic' or 'files'")
     }
-    if var synthetic = try section.section("synthetic") {
-      let area = try SyntheticAreaConfig.read(&synthetic)
-      try synthetic.finish()
-      return .synthetic(area)
+    if hasSynthetic {
+      return .synthetic(
+        try section.section("synthetic", default: SyntheticAreaConfig(), SyntheticAreaConfig.read))
     }
-    var files = try section.section("files")!
-    let area = try StudyFilesConfig.read(&files)
-    try files.finish()
-    return .files(area)
+    return .files(try section.section("files", default: nil, StudyFilesConfig.read)!)
   }
 }
 
