@@ -46,7 +46,8 @@ let package = Package(
 
     // Tests: one target per layer, plus the executable driven end to end (MPI included).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
-    .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"]),
+    .testTarget(
+      name: "TensorEngineTests", dependencies: ["TensorEngine"], exclude: ["Fixtures"]),
     .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "CommandLineTests", dependencies: ["landslide", "TestSupport"]),

@@ -1,0 +1,144 @@
+/// One recorded op: its inputs, its output and what backward needs. An enum rather than
+/// closures so that recording allocates nothing.
+enum Operation {
+  case linear(x: Tensor, weight: Tensor, bias: Tensor?, y: Tensor)
+  case conv2d(x: Tensor, weight: Tensor, bias: Tensor?, y: Tensor, shape: ConvShape)
+  case maxPool(x: Tensor, y: Tensor, shape: PoolShape)
+  case averagePool(x: Tensor, y: Tensor, shape: PoolShape)
+  case batchNorm(
+    x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, inverseStd: Tensor,
+    frozen: Bool)
+  case layerNorm(
+    x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, inverseStd: Tensor)
+  case elementwise(ElementwiseFunction, x: Tensor, y: Tensor)
+  case softmax(x: Tensor, y: Tensor)
+  case add(a: Tensor, b: Tensor, y: Tensor)
+  case multiply(a: Tensor, b: Tensor, y: Tensor)
+  case reshape(x: Tensor, y: Tensor)
+  case reduce(x: Tensor, y: Tensor, axis: Int, scale: Float)
+  case concat(a: Tensor, b: Tensor, y: Tensor, axis: Int)
+  case attention(
+    q: Tensor, k: Tensor, v: Tensor, o: Tensor, logSumExp: Tensor, shape: AttentionShape)
+  case loss(Loss, prediction: Tensor, target: Tensor, y: Tensor)
+}
+
+extension Operation {
+  /// Accumulates the gradients of the inputs from the output's gradient.
+  func backward(_ tape: Tape) {
+    switch self {
+    case .linear(let x, let weight, let bias, let y):
+      guard let dy = y.liveGradientIfAny else { return }
+      let k = x.shape.last
+      LinearKernel.backward(
+        x: x.data, w: weight.data, dy: dy, dx: tape.gradientTarget(x),
+        dw: tape.gradientTarget(weight),
+        db: tape.gradientTarget(bias), rows: x.count / k, inputs: k, outputs: weight.shape[1])
+
+    case .conv2d(let x, let weight, let bias, let y, let shape):
+      guard let dy = y.liveGradientIfAny else { return }
+      Conv2DKernel.backward(
+        x: x.data, w: weight.data, dy: dy, dx: tape.gradientTarget(x),
+        dw: tape.gradientTarget(weight),
+        db: tape.gradientTarget(bias), shape: shape,
+        chunkRows: Conv2DKernel.chunkRows(shape, budget: tape.im2colBudget),
+        scratch: { tape.tensor(Shape($0)).data })
+
+    case .maxPool(let x, let y, let shape):
+      guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
+      MaxPoolKernel.backward(
+        x: x.data, y: y.data, dy: dy, dx: dx, shape: shape,
+        routed: tape.tensor(Shape(shape.channels)).data)
+
+    case .averagePool(let x, let y, let shape):
+      guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
+      AveragePoolKernel.backward(dy: dy, dx: dx, shape: shape)
+
+    case .batchNorm(let x, let gamma, let beta, let y, let mean, let inverseStd, let frozen):
+      guard let dy = y.liveGradientIfAny else { return }
+      let c = x.shape.last
+      if frozen {
+        BatchNormKernel.backwardFrozen(
+          x: x.data, dy: dy, gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
+          dx: tape.gradientTarget(x), dgamma: tape.gradientTarget(gamma),
+          dbeta: tape.gradientTarget(beta),
+          rows: x.count / c, channels: c)
+      } else {
+        BatchNormKernel.backwardTraining(
+          x: x.data, dy: dy, gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
+          dx: tape.gradientTarget(x), dgamma: tape.gradientTarget(gamma),
+          dbeta: tape.gradientTarget(beta),
+          sums: tape.tensor(Shape(2 * c)).data, rows: x.count / c, channels: c)
+      }
+
+    case .layerNorm(let x, let gamma, let beta, let y, let mean, let inverseStd):
+      guard let dy = y.liveGradientIfAny else { return }
+      let d = x.shape.last
+      LayerNormKernel.backward(
+        x: x.data, dy: dy, gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
+        dx: tape.gradientTarget(x), dgamma: tape.gradientTarget(gamma),
+        dbeta: tape.gradientTarget(beta),
+        rows: x.count / d, features: d)
+
+    case .elementwise(let function, let x, let y):
+      guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
+      ElementwiseKernel.backward(function, x: x.data, y: y.data, dy: dy, dx: dx, count: x.count)
+
+    case .softmax(let x, let y):
+      guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
+      let d = x.shape.last
+      SoftmaxKernel.backward(y: y.data, dy: dy, dx: dx, rows: x.count / d, features: d)
+
+    case .add(let a, let b, let y):
+      guard let dy = y.liveGradientIfAny else { return }
+      BinaryKernel.addBackward(
+        dy: dy, da: tape.gradientTarget(a), db: tape.gradientTarget(b), count: a.count,
+        period: b.count)
+
+    case .multiply(let a, let b, let y):
+      guard let dy = y.liveGradientIfAny else { return }
+      BinaryKernel.multiplyBackward(
+        a: a.data, b: b.data, dy: dy, da: tape.gradientTarget(a), db: tape.gradientTarget(b),
+        count: a.count,
+        period: b.count)
+
+    case .reshape(let x, let y):
+      guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
+      for index in 0..<x.count { dx[index] += dy[index] }
+
+    case .reduce(let x, let y, let axis, let scale):
+      guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
+      ReduceKernel.backward(
+        dy: dy, dx: dx, outer: x.shape.count(before: axis), axis: x.shape[axis],
+        inner: x.shape.count(after: axis), scale: scale)
+
+    case .concat(let a, let b, let y, let axis):
+      guard let dy = y.liveGradientIfAny else { return }
+      let inner = a.shape.count(after: axis)
+      ConcatKernel.backward(
+        dy: dy, da: tape.gradientTarget(a), db: tape.gradientTarget(b),
+        outer: a.shape.count(before: axis),
+        aBlock: a.shape[axis] * inner, bBlock: b.shape[axis] * inner)
+
+    case .attention(let q, let k, let v, let o, let logSumExp, let shape):
+      guard let dO = o.liveGradientIfAny else { return }
+      let scratch = tape.tensor(Shape(8 * shape.length * shape.headSize + AttentionKernel.keyBlock))
+      AttentionKernel.backward(
+        q: q.data, k: k.data, v: v.data, o: o.data, dO: dO, logSumExp: logSumExp.data,
+        dq: tape.gradientTarget(q), dk: tape.gradientTarget(k), dv: tape.gradientTarget(v),
+        shape: shape,
+        scratch: scratch.data)
+
+    case .loss(let loss, let prediction, let target, let y):
+      guard let dy = y.liveGradientIfAny, let dp = tape.gradientTarget(prediction) else { return }
+      LossKernel.backward(
+        loss, p: prediction.data, y: target.data, dp: dp, count: prediction.count, upstream: dy[0])
+    }
+  }
+}
+
+extension Tensor {
+  /// This step's gradient, or nil when nothing downstream produced one.
+  var liveGradientIfAny: UnsafeMutablePointer<Float>? {
+    gradientIsLive ? gradient?.data : nil
+  }
+}

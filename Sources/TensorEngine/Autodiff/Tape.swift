@@ -1,0 +1,106 @@
+/// Records the ops of one forward pass so that `backward` can run them in reverse, and
+/// owns the tensors those ops produce.
+///
+/// Ops take their outputs and scratch space from the tape in the order they run. Every
+/// step of a training loop runs the same ops in the same order, so after `reset()` the
+/// tape hands back the same tensors, with their storage: once warmed up, a step makes no
+/// heap allocations. With `isRecording` false (inference) nothing is recorded and no
+/// gradients are computed.
+public final class Tape {
+  public var isRecording: Bool
+  /// Seeded generator for dropout masks; part of the training state.
+  public var random: RandomGenerator
+  /// Floats of im2col scratch a convolution builds at a time (default 16 MiB): bounds the
+  /// memory of large convolutions without making the GEMMs too small to run fast.
+  public var im2colBudget = 4 << 20
+
+  var operations: [Operation] = []
+  private var tensors: [Tensor] = []
+  private var nextTensor = 0
+
+  public init(seed: UInt64 = 0, recording: Bool = true) {
+    isRecording = recording
+    random = RandomGenerator(seed: seed)
+    operations.reserveCapacity(1024)
+  }
+
+  /// Starts a new step: forgets the recorded ops and recycles every tensor handed out.
+  public func reset() {
+    operations.removeAll(keepingCapacity: true)
+    nextTensor = 0
+  }
+
+  /// Tensors and buffers the tape has had to create or grow: outputs, scratch, gradients.
+  /// Once a training loop is warmed up, a step adds nothing here.
+  public private(set) var allocations = 0
+
+  /// Bytes of storage the tape's tensors and their gradients hold.
+  public var bytesHeld: Int {
+    tensors.reduce(0) { total, tensor in
+      total + tensor.storageBytes + (tensor.gradient?.storageBytes ?? 0)
+    }
+  }
+
+  /// The next recycled tensor, given `shape`; contents unspecified.
+  func tensor(_ shape: Shape, requiresGradient: Bool = false) -> Tensor {
+    let tensor = nextSlot(requiresGradient: requiresGradient)
+    if tensor.reshapeStorage(to: shape) { allocations += 1 }
+    return tensor
+  }
+
+  /// The buffer to accumulate `tensor`'s gradient into, or nil when none flows to it.
+  func gradientTarget(_ tensor: Tensor?) -> UnsafeMutablePointer<Float>? {
+    guard let tensor, tensor.requiresGradient else { return nil }
+    return tensor.liveGradient(allocations: &allocations).data
+  }
+
+  /// The next tensor object in step order (created on first use).
+  private func nextSlot(requiresGradient: Bool) -> Tensor {
+    if nextTensor == tensors.count {
+      tensors.append(Tensor(zeros: Shape()))
+      allocations += 1
+    }
+    let tensor = tensors[nextTensor]
+    nextTensor += 1
+    tensor.requiresGradient = requiresGradient && isRecording
+    tensor.gradientIsLive = false
+    return tensor
+  }
+
+  /// An op's output: it needs a gradient when any input does.
+  func output(_ shape: Shape, _ inputs: Tensor?...) -> Tensor {
+    var requires = false
+    for input in inputs where input?.requiresGradient == true { requires = true }
+    return tensor(shape, requiresGradient: requires)
+  }
+
+  /// A view of `input` with another shape of the same element count (no copy).
+  func view(_ input: Tensor, as shape: Shape) -> Tensor {
+    let view = nextSlot(requiresGradient: input.requiresGradient)
+    view.makeView(of: input, shape: shape)
+    return view
+  }
+
+  func record(_ operation: Operation, producing output: Tensor) {
+    guard isRecording, output.requiresGradient else { return }
+    operations.append(operation)
+  }
+
+  /// Back-propagates from `output`, seeding its gradient with `seed` (ones when nil: the
+  /// gradient of the sum of its elements, e.g. of a loss). Parameter gradients accumulate
+  /// until the optimiser clears them.
+  public func backward(from output: Tensor, seed: Tensor? = nil) {
+    precondition(isRecording, "backward on a tape that did not record")
+    guard output.requiresGradient else { return }
+    let gradient = output.liveGradient(allocations: &allocations)
+    if let seed {
+      precondition(seed.count == output.count, "backward: seed \(seed.shape) for \(output.shape)")
+      gradient.copy(from: seed)
+    } else {
+      gradient.fill(1)
+    }
+    for operation in operations.reversed() {
+      operation.backward(self)
+    }
+  }
+}

@@ -1,0 +1,221 @@
+/// Zero padding on each side of an image, possibly asymmetric (as TensorFlow's "same" is
+/// for even kernels).
+public struct Padding2D: Equatable, Sendable {
+  public var top: Int
+  public var bottom: Int
+  public var left: Int
+  public var right: Int
+
+  public init(top: Int, bottom: Int, left: Int, right: Int) {
+    self.top = top
+    self.bottom = bottom
+    self.left = left
+    self.right = right
+  }
+
+  /// The same padding on every side.
+  public init(_ all: Int) { self.init(top: all, bottom: all, left: all, right: all) }
+
+  public static let none = Padding2D(0)
+}
+
+/// Window size, stride and padding of a convolution or pooling over NHWC images.
+public struct WindowGeometry: Equatable, Sendable {
+  public var kernelHeight: Int
+  public var kernelWidth: Int
+  public var strideY: Int
+  public var strideX: Int
+  public var padding: Padding2D
+
+  public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: Padding2D = .none) {
+    (kernelHeight, kernelWidth) = kernel
+    (strideY, strideX) = stride
+    self.padding = padding
+  }
+
+  public func outputHeight(_ height: Int) -> Int {
+    (height + padding.top + padding.bottom - kernelHeight) / strideY + 1
+  }
+
+  public func outputWidth(_ width: Int) -> Int {
+    (width + padding.left + padding.right - kernelWidth) / strideX + 1
+  }
+
+  /// 1×1, stride 1, no padding: the convolution is one GEMM over the input as it is.
+  var isPointwise: Bool {
+    kernelHeight == 1 && kernelWidth == 1 && strideY == 1 && strideX == 1 && padding == .none
+  }
+}
+
+/// The sizes of one convolution, resolved from its tensors.
+struct ConvShape {
+  let batch, height, width, inputChannels: Int
+  let outputHeight, outputWidth, outputChannels: Int
+  let geometry: WindowGeometry
+
+  /// Rows of the im2col matrix: one per output pixel.
+  var rows: Int { batch * outputHeight * outputWidth }
+  /// Columns of the im2col matrix: one per weight of a filter.
+  var patchSize: Int { geometry.kernelHeight * geometry.kernelWidth * inputChannels }
+}
+
+/// 2-D convolution, NHWC input, weights [KH, KW, Cin, Cout] (HWIO). Pointwise convolutions
+/// are one GEMM over the whole batch; others build the im2col matrix a chunk of rows at a
+/// time (bounding memory) and multiply each chunk by the weights. Backward recomputes the
+/// chunks instead of keeping them.
+enum Conv2DKernel {
+  /// Rows of im2col per chunk so that a chunk holds at most `budget` floats.
+  static func chunkRows(_ shape: ConvShape, budget: Int) -> Int {
+    max(1, min(shape.rows, budget / max(1, shape.patchSize)))
+  }
+
+  /// Copies the patches of output rows [start, start + count) into `columns` [count, K].
+  static func im2col(
+    _ x: UnsafePointer<Float>, _ shape: ConvShape, rows start: Int, count: Int,
+    into columns: UnsafeMutablePointer<Float>
+  ) {
+    let g = shape.geometry
+    let c = shape.inputChannels
+    let k = shape.patchSize
+    let outputPixels = shape.outputHeight * shape.outputWidth
+    for local in 0..<count {
+      let row = start + local
+      let n = row / outputPixels
+      let oy = (row % outputPixels) / shape.outputWidth
+      let ox = row % shape.outputWidth
+      var destination = columns + local * k
+      for ky in 0..<g.kernelHeight {
+        let iy = oy * g.strideY - g.padding.top + ky
+        for kx in 0..<g.kernelWidth {
+          let ix = ox * g.strideX - g.padding.left + kx
+          if iy >= 0 && iy < shape.height && ix >= 0 && ix < shape.width {
+            destination.update(from: x + ((n * shape.height + iy) * shape.width + ix) * c, count: c)
+          } else {
+            destination.update(repeating: 0, count: c)
+          }
+          destination += c
+        }
+      }
+    }
+  }
+
+  /// Adds the patch gradients of rows [start, start + count) back onto dx (the adjoint of im2col).
+  static func col2im(
+    _ columns: UnsafePointer<Float>, _ shape: ConvShape, rows start: Int, count: Int,
+    into dx: UnsafeMutablePointer<Float>
+  ) {
+    let g = shape.geometry
+    let c = shape.inputChannels
+    let k = shape.patchSize
+    let outputPixels = shape.outputHeight * shape.outputWidth
+    for local in 0..<count {
+      let row = start + local
+      let n = row / outputPixels
+      let oy = (row % outputPixels) / shape.outputWidth
+      let ox = row % shape.outputWidth
+      var source = columns + local * k
+      for ky in 0..<g.kernelHeight {
+        let iy = oy * g.strideY - g.padding.top + ky
+        for kx in 0..<g.kernelWidth {
+          let ix = ox * g.strideX - g.padding.left + kx
+          if iy >= 0 && iy < shape.height && ix >= 0 && ix < shape.width {
+            let target = dx + ((n * shape.height + iy) * shape.width + ix) * c
+            for channel in 0..<c { target[channel] += source[channel] }
+          }
+          source += c
+        }
+      }
+    }
+  }
+
+  static func forward(
+    x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
+    y: UnsafeMutablePointer<Float>, shape: ConvShape, chunkRows chunk: Int,
+    scratch: (Int) -> UnsafeMutablePointer<Float>
+  ) {
+    let n = shape.outputChannels
+    let k = shape.patchSize
+    if let b {
+      for row in 0..<shape.rows { (y + row * n).update(from: b, count: n) }
+    }
+    let beta: Float = b == nil ? 0 : 1
+    if shape.geometry.isPointwise {
+      gemm(
+        .none, .none, m: shape.rows, n: n, k: k, a: x, lda: k, b: w, ldb: n, beta: beta, c: y,
+        ldc: n)
+      return
+    }
+    let columns = scratch(chunk * k)
+    for start in stride(from: 0, to: shape.rows, by: chunk) {
+      let count = min(chunk, shape.rows - start)
+      im2col(x, shape, rows: start, count: count, into: columns)
+      gemm(
+        .none, .none, m: count, n: n, k: k, a: columns, lda: k, b: w, ldb: n, beta: beta,
+        c: y + start * n, ldc: n)
+    }
+  }
+
+  static func backward(
+    x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+    db: UnsafeMutablePointer<Float>?, shape: ConvShape, chunkRows chunk: Int,
+    scratch: (Int) -> UnsafeMutablePointer<Float>
+  ) {
+    let n = shape.outputChannels
+    let k = shape.patchSize
+    if let db { addColumnSums(of: dy, rows: shape.rows, columns: n, into: db) }
+    if shape.geometry.isPointwise {
+      LinearKernel.backward(
+        x: x, w: w, dy: dy, dx: dx, dw: dw, db: nil, rows: shape.rows, inputs: k, outputs: n)
+      return
+    }
+    let columns = scratch(chunk * k)
+    for start in stride(from: 0, to: shape.rows, by: chunk) {
+      let count = min(chunk, shape.rows - start)
+      let dyChunk = dy + start * n
+      if let dw {
+        im2col(x, shape, rows: start, count: count, into: columns)
+        gemm(
+          .transposed, .none, m: k, n: n, k: count, a: columns, lda: k, b: dyChunk, ldb: n,
+          beta: 1, c: dw, ldc: n)
+      }
+      if let dx {
+        gemm(
+          .none, .transposed, m: count, n: k, k: n, a: dyChunk, lda: n, b: w, ldb: n, beta: 0,
+          c: columns, ldc: k)
+        col2im(columns, shape, rows: start, count: count, into: dx)
+      }
+    }
+  }
+}
+
+extension Tape {
+  /// 2-D convolution of NHWC `x` with HWIO `weight` ([KH, KW, Cin, Cout]) and optional bias.
+  public func conv2d(
+    _ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
+    padding: Padding2D = .none
+  ) -> Tensor {
+    precondition(
+      x.shape.rank == 4 && weight.shape.rank == 4, "conv2d: x \(x.shape), W \(weight.shape)")
+    precondition(
+      weight.shape[2] == x.shape[3], "conv2d: \(x.shape[3]) input channels, W \(weight.shape)")
+    let geometry = WindowGeometry(
+      kernel: (weight.shape[0], weight.shape[1]), stride: stride, padding: padding)
+    let shape = ConvShape(
+      batch: x.shape[0], height: x.shape[1], width: x.shape[2], inputChannels: x.shape[3],
+      outputHeight: geometry.outputHeight(x.shape[1]),
+      outputWidth: geometry.outputWidth(x.shape[2]),
+      outputChannels: weight.shape[3], geometry: geometry)
+    precondition(
+      shape.outputHeight > 0 && shape.outputWidth > 0, "conv2d: empty output for \(x.shape)")
+    let y = output(
+      Shape(shape.batch, shape.outputHeight, shape.outputWidth, shape.outputChannels), x, weight,
+      bias)
+    Conv2DKernel.forward(
+      x: x.data, w: weight.data, b: bias?.data, y: y.data, shape: shape,
+      chunkRows: Conv2DKernel.chunkRows(shape, budget: im2colBudget),
+      scratch: { self.tensor(Shape($0)).data })
+    record(.conv2d(x: x, weight: weight, bias: bias, y: y, shape: shape), producing: y)
+    return y
+  }
+}

@@ -1,0 +1,237 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Batch normalisation over the channels (last axis) of x viewed as [M, C].
+enum BatchNormKernel {
+  /// Training: normalises with the batch statistics, saves mean and 1/σ for backward, and
+  /// returns the biased batch variance through `variance` (for the running averages).
+  static func forwardTraining(
+    x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+    inverseStd: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
+    rows m: Int, channels c: Int, epsilon: Float
+  ) {
+    mean.update(repeating: 0, count: c)
+    variance.update(repeating: 0, count: c)
+    for row in 0..<m {
+      let line = x + row * c
+      for channel in 0..<c { mean[channel] += line[channel] }
+    }
+    let scale = 1 / Float(m)
+    for channel in 0..<c { mean[channel] *= scale }
+    for row in 0..<m {
+      let line = x + row * c
+      for channel in 0..<c {
+        let centred = line[channel] - mean[channel]
+        variance[channel] += centred * centred
+      }
+    }
+    for channel in 0..<c {
+      variance[channel] *= scale
+      inverseStd[channel] = 1 / (variance[channel] + epsilon).squareRoot()
+    }
+    normalize(
+      x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, rows: m, channels: c
+    )
+  }
+
+  /// y = γ·(x − μ)·(1/σ) + β.
+  static func normalize(
+    x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>,
+    inverseStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+    rows m: Int, channels c: Int
+  ) {
+    for row in 0..<m {
+      let input = x + row * c
+      let out = y + row * c
+      for channel in 0..<c {
+        out[channel] =
+          gamma[channel] * (input[channel] - mean[channel]) * inverseStd[channel] + beta[channel]
+      }
+    }
+  }
+
+  /// Training backward: gradients through the batch statistics.
+  static func backwardTraining(
+    x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
+    dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
+    dbeta: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>,
+    rows m: Int, channels c: Int
+  ) {
+    // sums[0..<c] = Σ dy, sums[c..<2c] = Σ dy·x̂.
+    let sumDy = sums
+    let sumDyXhat = sums + c
+    sums.update(repeating: 0, count: 2 * c)
+    for row in 0..<m {
+      let input = x + row * c
+      let gradient = dy + row * c
+      for channel in 0..<c {
+        let xhat = (input[channel] - mean[channel]) * inverseStd[channel]
+        sumDy[channel] += gradient[channel]
+        sumDyXhat[channel] += gradient[channel] * xhat
+      }
+    }
+    if let dgamma { for channel in 0..<c { dgamma[channel] += sumDyXhat[channel] } }
+    if let dbeta { for channel in 0..<c { dbeta[channel] += sumDy[channel] } }
+    guard let dx else { return }
+    let scale = 1 / Float(m)
+    for row in 0..<m {
+      let input = x + row * c
+      let gradient = dy + row * c
+      let target = dx + row * c
+      for channel in 0..<c {
+        let xhat = (input[channel] - mean[channel]) * inverseStd[channel]
+        target[channel] +=
+          gamma[channel] * inverseStd[channel]
+          * (gradient[channel] - scale * sumDy[channel] - xhat * scale * sumDyXhat[channel])
+      }
+    }
+  }
+
+  /// Inference backward (statistics fixed): an affine map per channel.
+  static func backwardFrozen(
+    x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
+    dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
+    dbeta: UnsafeMutablePointer<Float>?, rows m: Int, channels c: Int
+  ) {
+    for row in 0..<m {
+      let input = x + row * c
+      let gradient = dy + row * c
+      for channel in 0..<c {
+        dgamma?[channel] +=
+          gradient[channel] * (input[channel] - mean[channel]) * inverseStd[channel]
+        dbeta?[channel] += gradient[channel]
+        dx?[row * c + channel] += gradient[channel] * gamma[channel] * inverseStd[channel]
+      }
+    }
+  }
+}
+
+/// Layer normalisation over the last axis of x viewed as [R, D].
+enum LayerNormKernel {
+  static func forward(
+    x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+    inverseStd: UnsafeMutablePointer<Float>, rows r: Int, features d: Int, epsilon: Float
+  ) {
+    for row in 0..<r {
+      let input = x + row * d
+      var sum: Float = 0
+      for index in 0..<d { sum += input[index] }
+      let mu = sum / Float(d)
+      var squares: Float = 0
+      for index in 0..<d { squares += (input[index] - mu) * (input[index] - mu) }
+      let invStd = 1 / (squares / Float(d) + epsilon).squareRoot()
+      mean[row] = mu
+      inverseStd[row] = invStd
+      let out = y + row * d
+      for index in 0..<d { out[index] = gamma[index] * (input[index] - mu) * invStd + beta[index] }
+    }
+  }
+
+  static func backward(
+    x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
+    dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
+    dbeta: UnsafeMutablePointer<Float>?, rows r: Int, features d: Int
+  ) {
+    for row in 0..<r {
+      let input = x + row * d
+      let gradient = dy + row * d
+      let mu = mean[row]
+      let invStd = inverseStd[row]
+      var sumG: Float = 0
+      var sumGXhat: Float = 0
+      for index in 0..<d {
+        let xhat = (input[index] - mu) * invStd
+        let g = gradient[index] * gamma[index]
+        sumG += g
+        sumGXhat += g * xhat
+        dgamma?[index] += gradient[index] * xhat
+        dbeta?[index] += gradient[index]
+      }
+      guard let dx else { continue }
+      let target = dx + row * d
+      let scale = 1 / Float(d)
+      for index in 0..<d {
+        let xhat = (input[index] - mu) * invStd
+        target[index] +=
+          invStd * (gradient[index] * gamma[index] - scale * sumG - xhat * scale * sumGXhat)
+      }
+    }
+  }
+}
+
+extension Tape {
+  /// Batch normalisation with batch statistics (training). Updates the running averages:
+  /// running = momentum·running + (1 − momentum)·batch, with the unbiased batch variance.
+  public func batchNorm(
+    _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
+    momentum: Float, epsilon: Float
+  ) -> Tensor {
+    let c = x.shape.last
+    let m = x.count / c
+    precondition(gamma.count == c && beta.count == c, "batchNorm: x \(x.shape), γ \(gamma.shape)")
+    let y = output(x.shape, x, gamma, beta)
+    let mean = tensor(Shape(c))
+    let inverseStd = tensor(Shape(c))
+    let variance = tensor(Shape(c))
+    BatchNormKernel.forwardTraining(
+      x: x.data, gamma: gamma.data, beta: beta.data, y: y.data, mean: mean.data,
+      inverseStd: inverseStd.data, variance: variance.data, rows: m, channels: c, epsilon: epsilon)
+    let unbias = m > 1 ? Float(m) / Float(m - 1) : 1
+    for channel in 0..<c {
+      runningMean[channel] = momentum * runningMean[channel] + (1 - momentum) * mean[channel]
+      runningVariance[channel] =
+        momentum * runningVariance[channel] + (1 - momentum) * variance[channel] * unbias
+    }
+    record(
+      .batchNorm(
+        x: x, gamma: gamma, beta: beta, y: y, mean: mean, inverseStd: inverseStd, frozen: false),
+      producing: y)
+    return y
+  }
+
+  /// Batch normalisation with fixed statistics (inference, or frozen layers); differentiable
+  /// with respect to x, γ and β.
+  public func batchNormInference(
+    _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
+    epsilon: Float
+  ) -> Tensor {
+    let c = x.shape.last
+    let y = output(x.shape, x, gamma, beta)
+    let inverseStd = tensor(Shape(c))
+    for channel in 0..<c {
+      inverseStd[channel] = 1 / (runningVariance[channel] + epsilon).squareRoot()
+    }
+    BatchNormKernel.normalize(
+      x: x.data, y: y.data, mean: runningMean.data, inverseStd: inverseStd.data, gamma: gamma.data,
+      beta: beta.data, rows: x.count / c, channels: c)
+    record(
+      .batchNorm(
+        x: x, gamma: gamma, beta: beta, y: y, mean: runningMean, inverseStd: inverseStd,
+        frozen: true),
+      producing: y)
+    return y
+  }
+
+  /// Layer normalisation over the last axis.
+  public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float) -> Tensor {
+    let d = x.shape.last
+    let r = x.count / d
+    precondition(gamma.count == d && beta.count == d, "layerNorm: x \(x.shape), γ \(gamma.shape)")
+    let y = output(x.shape, x, gamma, beta)
+    let mean = tensor(Shape(r))
+    let inverseStd = tensor(Shape(r))
+    LayerNormKernel.forward(
+      x: x.data, gamma: gamma.data, beta: beta.data, y: y.data, mean: mean.data,
+      inverseStd: inverseStd.data, rows: r, features: d, epsilon: epsilon)
+    record(
+      .layerNorm(x: x, gamma: gamma, beta: beta, y: y, mean: mean, inverseStd: inverseStd),
+      producing: y)
+    return y
+  }
+}

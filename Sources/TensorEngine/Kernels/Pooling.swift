@@ -1,0 +1,148 @@
+/// The sizes of one pooling, resolved from its input.
+struct PoolShape {
+  let batch, height, width, channels: Int
+  let outputHeight, outputWidth: Int
+  let geometry: WindowGeometry
+
+  init(_ input: Shape, _ geometry: WindowGeometry) {
+    (batch, height, width, channels) = (input[0], input[1], input[2], input[3])
+    outputHeight = geometry.outputHeight(height)
+    outputWidth = geometry.outputWidth(width)
+    self.geometry = geometry
+  }
+
+  var outputShape: Shape { Shape(batch, outputHeight, outputWidth, channels) }
+
+  /// Calls `body(inputPixel)` for each in-image pixel of the window of output pixel
+  /// (n, oy, ox); padding positions are skipped.
+  @inline(__always)
+  func forEachWindowPixel(n: Int, oy: Int, ox: Int, _ body: (Int) -> Void) {
+    let g = geometry
+    for ky in 0..<g.kernelHeight {
+      let iy = oy * g.strideY - g.padding.top + ky
+      guard iy >= 0 && iy < height else { continue }
+      for kx in 0..<g.kernelWidth {
+        let ix = ox * g.strideX - g.padding.left + kx
+        guard ix >= 0 && ix < width else { continue }
+        body((n * height + iy) * width + ix)
+      }
+    }
+  }
+}
+
+/// Max pooling over NHWC windows; padding never wins. Backward recomputes the arg-max
+/// (the first maximum in window order) instead of storing indices.
+enum MaxPoolKernel {
+  static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, shape: PoolShape) {
+    let c = shape.channels
+    for n in 0..<shape.batch {
+      for oy in 0..<shape.outputHeight {
+        for ox in 0..<shape.outputWidth {
+          let out = y + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
+          out.update(repeating: -.infinity, count: c)
+          shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+            let input = x + pixel * c
+            for channel in 0..<c where input[channel] > out[channel] {
+              out[channel] = input[channel]
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// dx[argmax] += dy, using y to recognise the maximum.
+  static func backward(
+    x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    dx: UnsafeMutablePointer<Float>, shape: PoolShape, routed: UnsafeMutablePointer<Float>
+  ) {
+    let c = shape.channels
+    for n in 0..<shape.batch {
+      for oy in 0..<shape.outputHeight {
+        for ox in 0..<shape.outputWidth {
+          let offset = ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
+          // `routed[channel]` becomes 1 once the channel's gradient has gone to its first maximum.
+          routed.update(repeating: 0, count: c)
+          shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+            let input = x + pixel * c
+            let target = dx + pixel * c
+            for channel in 0..<c where routed[channel] == 0 && input[channel] == y[offset + channel]
+            {
+              target[channel] += dy[offset + channel]
+              routed[channel] = 1
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Average pooling over NHWC windows; the mean is over in-image pixels only (padding is
+/// not counted), as TensorFlow's "same" average pooling does.
+enum AveragePoolKernel {
+  static func windowCount(_ shape: PoolShape, n: Int, oy: Int, ox: Int) -> Float {
+    var count = 0
+    shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { _ in count += 1 }
+    return Float(count)
+  }
+
+  static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, shape: PoolShape) {
+    let c = shape.channels
+    for n in 0..<shape.batch {
+      for oy in 0..<shape.outputHeight {
+        for ox in 0..<shape.outputWidth {
+          let out = y + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
+          out.update(repeating: 0, count: c)
+          shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+            let input = x + pixel * c
+            for channel in 0..<c { out[channel] += input[channel] }
+          }
+          let scale = 1 / windowCount(shape, n: n, oy: oy, ox: ox)
+          for channel in 0..<c { out[channel] *= scale }
+        }
+      }
+    }
+  }
+
+  static func backward(dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, shape: PoolShape)
+  {
+    let c = shape.channels
+    for n in 0..<shape.batch {
+      for oy in 0..<shape.outputHeight {
+        for ox in 0..<shape.outputWidth {
+          let gradient = dy + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
+          let scale = 1 / windowCount(shape, n: n, oy: oy, ox: ox)
+          shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+            let target = dx + pixel * c
+            for channel in 0..<c { target[channel] += gradient[channel] * scale }
+          }
+        }
+      }
+    }
+  }
+}
+
+extension Tape {
+  public func maxPool2d(
+    _ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: Padding2D = .none
+  ) -> Tensor {
+    precondition(x.shape.rank == 4, "maxPool2d: x \(x.shape)")
+    let shape = PoolShape(x.shape, WindowGeometry(kernel: kernel, stride: stride, padding: padding))
+    let y = output(shape.outputShape, x)
+    MaxPoolKernel.forward(x: x.data, y: y.data, shape: shape)
+    record(.maxPool(x: x, y: y, shape: shape), producing: y)
+    return y
+  }
+
+  public func averagePool2d(
+    _ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: Padding2D = .none
+  ) -> Tensor {
+    precondition(x.shape.rank == 4, "averagePool2d: x \(x.shape)")
+    let shape = PoolShape(x.shape, WindowGeometry(kernel: kernel, stride: stride, padding: padding))
+    let y = output(shape.outputShape, x)
+    AveragePoolKernel.forward(x: x.data, y: y.data, shape: shape)
+    record(.averagePool(x: x, y: y, shape: shape), producing: y)
+    return y
+  }
+}

@@ -1,0 +1,212 @@
+import Testing
+
+@testable import TensorEngine
+
+/// Finite-difference checks of every kernel's backward: inputs, weights and biases.
+@Suite struct GradientTests {
+  @Test func linear() {
+    let x = wave(Shape(2, 3, 4), 0.3, 0.2, requiresGradient: true)
+    let w = wave(Shape(4, 5), 0.7, 0.1, requiresGradient: true)
+    let b = wave(Shape(5), 1.1, 0.4, requiresGradient: true)
+    checkGradients([x, w, b]) { $0.linear(x, weight: w, bias: b) }
+  }
+
+  @Test(arguments: [
+    (kernel: 3, stride: 1, padding: Padding2D(1)),
+    (kernel: 4, stride: 2, padding: Padding2D(3)),
+    (kernel: 1, stride: 1, padding: Padding2D.none),
+    (kernel: 1, stride: 2, padding: Padding2D.none),
+    (kernel: 2, stride: 2, padding: Padding2D(top: 0, bottom: 1, left: 1, right: 0)),
+  ])
+  func conv2d(kernel: Int, stride: Int, padding: Padding2D) {
+    let x = wave(Shape(2, 6, 5, 3), 0.37, 0.11, requiresGradient: true)
+    let w = wave(Shape(kernel, kernel, 3, 4), 0.23, 0.5, scale: 0.5, requiresGradient: true)
+    let b = wave(Shape(4), 1.3, 0.2, requiresGradient: true)
+    checkGradients([x, w, b]) {
+      $0.conv2d(x, weight: w, bias: b, stride: (stride, stride), padding: padding)
+    }
+  }
+
+  @Test func conv2dRectangularKernelWithoutBias() {
+    let x = wave(Shape(1, 5, 6, 2), 0.41, 0.3, requiresGradient: true)
+    let w = wave(Shape(2, 3, 2, 3), 0.29, 0.8, requiresGradient: true)
+    checkGradients([x, w]) {
+      $0.conv2d(x, weight: w, bias: nil, stride: (2, 1), padding: Padding2D(1))
+    }
+  }
+
+  @Test func conv2dInChunks() {
+    // 1000 floats of im2col hold 37 rows of 27: the 2×6×5 = 60 output pixels take two chunks.
+    let x = wave(Shape(2, 6, 5, 3), 0.37, 0.11, requiresGradient: true)
+    let w = wave(Shape(3, 3, 3, 2), 0.23, 0.5, scale: 0.5, requiresGradient: true)
+    checkGradients([x, w]) { tape in
+      tape.im2colBudget = 1000
+      return tape.conv2d(x, weight: w, bias: nil, padding: Padding2D(1))
+    }
+  }
+
+  @Test(arguments: [Padding2D.none, Padding2D(1)])
+  func maxPool(padding: Padding2D) {
+    let x = distinct(Shape(2, 7, 6, 3), requiresGradient: true)
+    checkGradients([x], step: 1e-3) {
+      $0.maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: padding)
+    }
+  }
+
+  @Test(arguments: [(2, 2, Padding2D.none), (3, 1, Padding2D(1))])
+  func averagePool(kernel: Int, stride: Int, padding: Padding2D) {
+    let x = wave(Shape(2, 6, 5, 3), 0.37, 0.11, requiresGradient: true)
+    checkGradients([x]) {
+      $0.averagePool2d(x, kernel: (kernel, kernel), stride: (stride, stride), padding: padding)
+    }
+  }
+
+  @Test func batchNormTraining() {
+    let x = wave(Shape(3, 4, 2, 5), 0.37, 0.11, scale: 2, requiresGradient: true)
+    let gamma = wave(Shape(5), 0.9, 0.3, requiresGradient: true)
+    let beta = wave(Shape(5), 0.7, 1.1, requiresGradient: true)
+    let mean = Tensor(zeros: Shape(5))
+    let variance = Tensor(zeros: Shape(5))
+    checkGradients([x, gamma, beta]) {
+      $0.batchNorm(
+        x, gamma: gamma, beta: beta, runningMean: mean, runningVariance: variance, momentum: 0.9,
+        epsilon: 1e-3)
+    }
+  }
+
+  @Test func batchNormInference() {
+    let x = wave(Shape(3, 4, 5), 0.37, 0.11, scale: 2, requiresGradient: true)
+    let gamma = wave(Shape(5), 0.9, 0.3, requiresGradient: true)
+    let beta = wave(Shape(5), 0.7, 1.1, requiresGradient: true)
+    let mean = wave(Shape(5), 0.5, 0.5)
+    let variance = Tensor([0.5, 1, 2, 0.25, 4], shape: Shape(5))
+    checkGradients([x, gamma, beta]) {
+      $0.batchNormInference(
+        x, gamma: gamma, beta: beta, runningMean: mean, runningVariance: variance, epsilon: 1e-3)
+    }
+  }
+
+  @Test func layerNorm() {
+    let x = wave(Shape(2, 5, 6), 0.41, 0.7, scale: 2, requiresGradient: true)
+    let gamma = wave(Shape(6), 0.5, 0.1, requiresGradient: true)
+    let beta = wave(Shape(6), 0.8, 0.4, requiresGradient: true)
+    checkGradients([x, gamma, beta]) { $0.layerNorm(x, gamma: gamma, beta: beta, epsilon: 1e-6) }
+  }
+
+  @Test(arguments: [
+    ElementwiseFunction.relu, .leakyRelu(slope: 0.02), .selu, .sigmoid, .exp,
+  ])
+  func elementwise(function: ElementwiseFunction) {
+    let x = distinct(Shape(3, 10), requiresGradient: true)
+    checkGradients([x], step: 1e-3) { $0.apply(function, x) }
+  }
+
+  @Test func logarithm() {
+    let x = wave(Shape(20), 0.3, 0.1, requiresGradient: true)
+    for index in 0..<x.count { x[index] = 1.5 + x[index] }
+    checkGradients([x], step: 1e-3) { $0.log(x) }
+  }
+
+  @Test func softmax() {
+    let x = wave(Shape(3, 7), 0.5, 0.2, scale: 2, requiresGradient: true)
+    checkGradients([x]) { $0.softmax(x) }
+  }
+
+  @Test func addAndMultiplyWithBroadcast() {
+    let a = wave(Shape(2, 3, 4), 0.3, 0.2, requiresGradient: true)
+    let b = wave(Shape(2, 3, 4), 0.5, 0.9, requiresGradient: true)
+    let c = wave(Shape(4), 0.8, 0.1, requiresGradient: true)
+    let d = wave(Shape(3, 4), 0.6, 1.3, requiresGradient: true)
+    checkGradients([a, b, c, d]) { tape in
+      tape.multiply(tape.add(tape.multiply(a, b), c), d)
+    }
+  }
+
+  @Test func reshapeReductionsAndConcat() {
+    let a = wave(Shape(2, 3, 4), 0.3, 0.2, requiresGradient: true)
+    let b = wave(Shape(2, 5, 4), 0.5, 0.9, requiresGradient: true)
+    checkGradients([a, b]) { tape in
+      let joined = tape.concat(a, b, axis: 1)  // [2, 8, 4]
+      let flat = tape.reshape(joined, Shape(16, 4))
+      let byColumn = tape.mean(flat, axis: 0)  // [4]
+      let byRow = tape.sum(tape.reshape(joined, Shape(2, 8, 4)), axis: 2)  // [2, 8]
+      let first = tape.mean(tape.reshape(byRow, Shape(2, 8)), axis: 1)  // [2]
+      return tape.concat(
+        tape.reshape(byColumn, Shape(1, 4)), tape.reshape(first, Shape(1, 2)), axis: 1)
+    }
+  }
+
+  @Test func concatOnTheLastAndFirstAxes() {
+    let a = wave(Shape(2, 3), 0.3, 0.2, requiresGradient: true)
+    let b = wave(Shape(2, 4), 0.5, 0.9, requiresGradient: true)
+    let c = wave(Shape(1, 7), 0.7, 0.4, requiresGradient: true)
+    checkGradients([a, b, c]) { tape in tape.concat(tape.concat(a, b, axis: 1), c, axis: 0) }
+  }
+
+  @Test func globalAveragePool() {
+    let x = wave(Shape(2, 3, 4, 5), 0.37, 0.11, requiresGradient: true)
+    checkGradients([x]) { $0.globalAveragePool2d(x) }
+  }
+
+  @Test func dropoutUsesOneMaskForwardAndBackward() {
+    let x = wave(Shape(4, 25), 0.37, 0.11, requiresGradient: true)
+    checkGradients([x]) { $0.dropout(x, rate: 0.3) }
+  }
+
+  @Test(arguments: [7, 260])
+  func attention(length: Int) {
+    let q = wave(Shape(2, length, 6), 0.13, 0.3, requiresGradient: true)
+    let k = wave(Shape(2, length, 6), 0.29, 1.7, requiresGradient: true)
+    let v = wave(Shape(2, length, 6), 0.51, 0.9, requiresGradient: true)
+    checkGradients([q, k, v], samples: length > 100 ? 12 : 48) {
+      $0.attention(query: q, key: k, value: v, heads: 2)
+    }
+  }
+
+  @Test(arguments: [
+    Loss.binaryCrossEntropyWithLogits(positiveWeight: 3, negativeWeight: 0.5),
+    .focalTversky(alpha: 0.3, beta: 0.7, gamma: 1, epsilon: 1e-6),
+    .focalTversky(alpha: 0.4, beta: 0.6, gamma: 0.75, epsilon: 1e-6),
+    .meanAbsoluteError, .meanSquaredError,
+  ])
+  func lossOnLogitsOrProbabilities(loss: Loss) {
+    let logits = wave(Shape(3, 16), 0.77, 0.2, scale: 3, requiresGradient: true)
+    let labels = Tensor((0..<48).map { Float(($0 * 5) % 3 == 0 ? 1 : 0) }, shape: Shape(3, 16))
+    checkGradients([logits], step: 1e-3, absolute: 1e-4) { tape in
+      if case .binaryCrossEntropyWithLogits = loss {
+        return tape.loss(loss, prediction: logits, target: labels)
+      }
+      return tape.loss(loss, prediction: tape.sigmoid(logits), target: labels)
+    }
+  }
+
+  @Test func binaryCrossEntropyOnProbabilitiesWithSoftLabels() {
+    let probabilities = wave(Shape(20), 0.77, 0.2, scale: 0.45, requiresGradient: true)
+    for index in 0..<probabilities.count { probabilities[index] += 0.5 }
+    let labels = wave(Shape(20), 1.3, 0.1, scale: 0.5)
+    for index in 0..<labels.count { labels[index] += 0.5 }
+    checkGradients([probabilities], step: 1e-3, absolute: 1e-4) {
+      $0.loss(
+        .binaryCrossEntropy(positiveWeight: 2, negativeWeight: 1), prediction: probabilities,
+        target: labels)
+    }
+  }
+
+  /// The layers the susceptibility network is made of, end to end.
+  @Test func smallNetworkEndToEnd() {
+    var random = RandomGenerator(seed: 3)
+    let conv = Conv2D(2, 4, kernel: (3, 3), stride: (2, 2), padding: Padding2D(1), random: &random)
+    let norm = BatchNorm(4)
+    let head = Linear(4, 1, random: &random)
+    let x = wave(Shape(3, 8, 8, 2), 0.37, 0.11, requiresGradient: true)
+    let labels = Tensor([1, 0, 1], shape: Shape(3, 1))
+    checkGradients(
+      [x, conv.weight, conv.bias!, norm.gamma, norm.beta, head.weight, head.bias!], step: 1e-3
+    ) { tape in
+      var h = tape.relu(norm(conv(x, tape), tape))
+      h = tape.maxPool2d(h, kernel: (2, 2), stride: (2, 2))
+      let p = tape.sigmoid(head(tape.globalAveragePool2d(h), tape))
+      return tape.loss(.focalTversky(), prediction: p, target: labels)
+    }
+  }
+}
