@@ -67,10 +67,11 @@ public final class Tape {
     return tensor
   }
 
-  /// An op's output: it needs a gradient when any input does.
-  func output(_ shape: Shape, _ inputs: Tensor?...) -> Tensor {
-    var requires = false
-    for input in inputs where input?.requiresGradient == true { requires = true }
+  /// An op's output: it needs a gradient when any input does. (Fixed arity rather than
+  /// variadic: a variadic argument list is an array, allocated on every call.)
+  func output(_ shape: Shape, _ a: Tensor, _ b: Tensor? = nil, _ c: Tensor? = nil) -> Tensor {
+    let requires =
+      a.requiresGradient || b?.requiresGradient == true || c?.requiresGradient == true
     return tensor(shape, requiresGradient: requires)
   }
 
