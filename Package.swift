@@ -2,14 +2,16 @@
 // The landslide hazard toolkit. Targets follow the layers of ARCHITECTURE.md; a layer
 // imports only layers below it:
 //   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
-//   → TensorEngine → GeoData → Configuration → Distributed → landslide (command line)
+//   → TensorEngine → GeoData → Models → Configuration → Distributed → landslide (command line)
 import PackageDescription
 
 let package = Package(
   name: "landslide",
   platforms: [.macOS(.v14)],
   products: [
-    .executable(name: "landslide", targets: ["landslide"])
+    .executable(name: "landslide", targets: ["landslide"]),
+    // Preloaded by `landslide bench` to count heap allocations; never linked.
+    .library(name: "LandslideAllocationCounter", type: .dynamic, targets: ["CAllocationCounter"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,12 +25,16 @@ let package = Package(
     .systemLibrary(
       name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
     .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+    .target(name: "CAllocationCounter"),
 
     // Layer 2: tensor engine (no geography, no MPI).
     .target(name: "TensorEngine", dependencies: ["COpenBLAS", "CLAPACKE"]),
 
     // Layer 3: geo data.
     .target(name: "GeoData", dependencies: ["CGDAL"]),
+
+    // Layer 4: the papers' networks.
+    .target(name: "Models", dependencies: ["TensorEngine"]),
 
     // Validated YAML configs shared by every job.
     .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -40,7 +46,7 @@ let package = Package(
     .executableTarget(
       name: "landslide",
       dependencies: [
-        "TensorEngine", "GeoData", "Configuration", "Distributed",
+        "TensorEngine", "GeoData", "Models", "Configuration", "Distributed",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -49,6 +55,8 @@ let package = Package(
     .testTarget(
       name: "TensorEngineTests", dependencies: ["TensorEngine"], exclude: ["Fixtures"]),
     .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TestSupport"]),
+    .testTarget(
+      name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "CommandLineTests", dependencies: ["landslide", "TestSupport"]),
   ]

@@ -28,7 +28,13 @@ public final class Tape {
   public func reset() {
     operations.removeAll(keepingCapacity: true)
     nextTensor = 0
+    forwardFLOPs = 0
   }
+
+  /// Multiply-add FLOPs (2 per multiply-add) of the matrix products — dense layers,
+  /// convolutions, attention — run forward since the last `reset()`. Training costs about
+  /// three times this (backward runs two products per forward one).
+  public internal(set) var forwardFLOPs = 0
 
   /// Tensors and buffers the tape has had to create or grow: outputs, scratch, gradients.
   /// Once a training loop is warmed up, a step adds nothing here.

@@ -188,6 +188,8 @@ extension Tape {
     AttentionKernel.forward(
       q: q.data, k: k.data, v: v.data, o: o.data, logSumExp: logSumExp.data, shape: shape,
       scratch: scratch.data)
+    // q·kᵀ and p·v, each 2·T²·D per head.
+    forwardFLOPs += 4 * shape.batch * heads * shape.length * shape.length * shape.headSize
     record(.attention(q: q, k: k, v: v, o: o, logSumExp: logSumExp, shape: shape), producing: o)
     return o
   }

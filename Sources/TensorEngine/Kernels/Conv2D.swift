@@ -215,6 +215,7 @@ extension Tape {
       x: x.data, w: weight.data, b: bias?.data, y: y.data, shape: shape,
       chunkRows: Conv2DKernel.chunkRows(shape, budget: im2colBudget),
       scratch: { self.tensor(Shape($0)).data })
+    forwardFLOPs += 2 * shape.rows * shape.patchSize * shape.outputChannels
     record(.conv2d(x: x, weight: weight, bias: bias, y: y, shape: shape), producing: y)
     return y
   }

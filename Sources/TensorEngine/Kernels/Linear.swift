@@ -52,6 +52,7 @@ extension Tape {
     let y = output(x.shape.replacing(x.shape.rank - 1, with: n), x, weight, bias)
     LinearKernel.forward(
       x: x.data, w: weight.data, b: bias?.data, y: y.data, rows: x.count / k, inputs: k, outputs: n)
+    forwardFLOPs += 2 * (x.count / k) * k * n
     record(.linear(x: x, weight: weight, bias: bias, y: y), producing: y)
     return y
   }

@@ -1,6 +1,6 @@
 /// A layer or a network: parameters, running statistics and child modules, found from its
 /// stored properties so that every tensor has a stable dotted name such as
-/// `stage3.blocks.1.conv2.weight` (arrays of modules contribute their index).
+/// `stages.2.1.conv2.weight` (arrays, and arrays of arrays, contribute their indexes).
 ///
 /// Tensors that require gradients are trainable parameters; other tensor properties
 /// (batch-norm running averages) are state that checkpoints keep but optimisers skip.
@@ -44,29 +44,35 @@ open class Module {
 
   private func collect(prefix: String, into result: inout [(name: String, tensor: Tensor)]) {
     for (label, value) in storedProperties {
-      let name = prefix + label
-      if let tensor = value as? Tensor {
-        result.append((name, tensor))
-      } else if let module = value as? Module {
-        module.collect(prefix: name + ".", into: &result)
-      } else if let modules = value as? [Module] {
-        for (index, module) in modules.enumerated() {
-          module.collect(prefix: "\(name).\(index).", into: &result)
-        }
-      } else if let tensors = value as? [Tensor] {
-        for (index, tensor) in tensors.enumerated() { result.append(("\(name).\(index)", tensor)) }
+      Module.collect(value, name: prefix + label, into: &result)
+    }
+  }
+
+  /// Tensors directly, modules recursively, arrays (of arrays) element by element.
+  private static func collect(
+    _ value: Any, name: String, into result: inout [(name: String, tensor: Tensor)]
+  ) {
+    if let tensor = value as? Tensor {
+      result.append((name, tensor))
+    } else if let module = value as? Module {
+      module.collect(prefix: name + ".", into: &result)
+    } else if let array = value as? [Any] {
+      for (index, element) in array.enumerated() {
+        collect(element, name: "\(name).\(index)", into: &result)
       }
     }
   }
 
   private func forEachModule(_ body: (Module) -> Void) {
     body(self)
-    for (_, value) in storedProperties {
-      if let module = value as? Module {
-        module.forEachModule(body)
-      } else if let modules = value as? [Module] {
-        for module in modules { module.forEachModule(body) }
-      }
+    for (_, value) in storedProperties { Module.forEachModule(in: value, body) }
+  }
+
+  private static func forEachModule(in value: Any, _ body: (Module) -> Void) {
+    if let module = value as? Module {
+      module.forEachModule(body)
+    } else if let array = value as? [Any] {
+      for element in array { forEachModule(in: element, body) }
     }
   }
 

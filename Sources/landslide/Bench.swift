@@ -1,0 +1,285 @@
+import ArgumentParser
+import Foundation
+import Models
+import TensorEngine
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `landslide bench`: training throughput of the papers' networks, printed, never asserted.
+/// Run it on a release build (`swift build -c release`).
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure training throughput, FLOP rate, memory and allocations of the networks.",
+    discussion: """
+      Each network runs in its own process so that its peak memory is its own. Heap
+      allocations are counted by preloading libLandslideAllocationCounter.so from the
+      build directory; without it they are reported as -1.
+      """)
+
+  enum Network: String, CaseIterable, ExpressibleByArgument {
+    case susceptibility, density, transformer, all
+  }
+
+  @Option(help: "susceptibility, density, transformer or all.")
+  var network: Network = .all
+
+  @Option(help: "Batch size (default: 16, 128 and 16 for the three networks).")
+  var batch: Int?
+
+  @Option(help: "Timed training steps per network.")
+  var steps = 5
+
+  @Option(help: "Untimed steps first (the first step allocates the reusable buffers).")
+  var warmup = 2
+
+  @Option(help: "BLAS threads (default: every core).")
+  var threads = ProcessInfo.processInfo.activeProcessorCount
+
+  @Option(help: "Samples per waveform record (T) for the transformer.")
+  var length = 6513
+
+  @Option(help: "Susceptibility blocks per stage, e.g. 3,4,6,3.")
+  var blocks = "3,4,6,3"
+
+  @Flag(help: "Measure the sgemm peak (GFLOP/s of large square products) instead.")
+  var sgemm = false
+
+  @Flag(help: "Print one JSON object per line and network.")
+  var json = false
+
+  /// Set on the per-network child processes of `--network all`: no table header.
+  @Flag(help: .hidden)
+  var rowOnly = false
+
+  func validate() throws {
+    guard steps > 0, warmup > 0, threads > 0, length > 0, batch ?? 1 > 0 else {
+      throw ValidationError("--steps, --warmup, --threads, --length and --batch must be positive")
+    }
+    guard blockCounts.count == 4, blockCounts.allSatisfy({ $0 >= 1 }) else {
+      throw ValidationError(
+        "--blocks: expected four positive counts such as 3,4,6,3, found '\(blocks)'")
+    }
+  }
+
+  var blockCounts: [Int] { blocks.split(separator: ",").compactMap { Int($0) } }
+
+  func run() throws {
+    try AllocationCounter.preloadIfAvailable()
+    BLAS.threadCount = threads
+    if sgemm {
+      let rate = Self.sgemmRate()
+      if json {
+        print(#"{"network":"sgemm","threads":\#(threads),"gflops":\#(rate.rounded(to: 1))}"#)
+      } else {
+        print("sgemm peak: \(rate.rounded(to: 1)) GFLOP/s with \(threads) thread(s)")
+      }
+      return
+    }
+    if network == .all {
+      if !json { print(BenchResult.header) }
+      for single in [Network.susceptibility, .density, .transformer] { try runChild(single) }
+      return
+    }
+    let result = measure(network)
+    if json {
+      print(result.json)
+    } else {
+      print(rowOnly ? result.row : BenchResult.header + "\n" + result.row)
+    }
+  }
+
+  /// Runs one network in a child process with the same options.
+  private func runChild(_ single: Network) throws {
+    var arguments = [
+      "bench", "--network", single.rawValue, "--steps", "\(steps)", "--warmup", "\(warmup)",
+      "--threads", "\(threads)", "--length", "\(length)", "--blocks", blocks,
+    ]
+    if let batch { arguments += ["--batch", "\(batch)"] }
+    arguments.append(json ? "--json" : "--row-only")
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    child.arguments = arguments
+    try child.run()
+    child.waitUntilExit()
+    guard child.terminationStatus == 0 else { throw ExitCode(child.terminationStatus) }
+  }
+
+  private func measure(_ network: Network) -> BenchResult {
+    var random = RandomGenerator(seed: 1)
+    let tape = Tape(seed: 2)
+    let step: () -> Void
+    let parameters: Int
+    let batchSize: Int
+    switch network {
+    case .susceptibility, .all:
+      batchSize = batch ?? 16
+      let model = SusceptibilityNetwork(
+        SusceptibilityArchitecture(blocksPerStage: blockCounts), random: &random)
+      let x = Self.inputs(Shape(batchSize, 128, 128, 13))
+      let labels = Self.labels(Shape(batchSize, 4, 4, 1))
+      let adam = Adam(parameters: model.parameters)
+      parameters = model.parameterCount
+      step = {
+        tape.reset()
+        let loss = tape.loss(.focalTversky(), prediction: model(x, tape), target: labels)
+        tape.backward(from: loss)
+        adam.update(learningRate: 1e-3)
+      }
+    case .density:
+      batchSize = batch ?? 128
+      let model = DensityNetwork(random: &random)
+      let x = Self.inputs(Shape(batchSize, 32, 32, 13))
+      let targets = Self.inputs(Shape(batchSize, 1))
+      let adam = Adam(parameters: model.parameters)
+      parameters = model.parameterCount
+      step = {
+        tape.reset()
+        let loss = tape.loss(.meanAbsoluteError, prediction: model(x, tape), target: targets)
+        tape.backward(from: loss)
+        adam.update(learningRate: 1e-3)
+      }
+    case .transformer:
+      batchSize = batch ?? 16
+      let model = WaveformTransformer(length: length, random: &random)
+      let series = Self.inputs(Shape(batchSize, length, 3))
+      let covariates = Self.inputs(Shape(batchSize, 5))
+      let labels = Self.labels(Shape(batchSize, 1))
+      let adam = Adam(parameters: model.parameters)
+      parameters = model.parameterCount
+      step = {
+        tape.reset()
+        let logits = model.logits(series: series, static: covariates, tape)
+        let loss = tape.loss(
+          .binaryCrossEntropyWithLogits(positiveWeight: 9, negativeWeight: 1), prediction: logits,
+          target: labels)
+        tape.backward(from: loss)
+        adam.update(learningRate: 1e-3)
+      }
+    }
+    for _ in 0..<warmup { step() }
+    let allocationsBefore = AllocationCounter.count
+    let clock = ContinuousClock()
+    let start = clock.now
+    for _ in 0..<steps { step() }
+    let elapsed = clock.now - start
+    let allocationsAfter = AllocationCounter.count
+    let seconds =
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return BenchResult(
+      network: network.rawValue, params: parameters, batch: batchSize, threads: threads,
+      samplesPerSecond: Double(batchSize * steps) / seconds,
+      gflops: 3 * Double(tape.forwardFLOPs) * Double(steps) / seconds / 1e9,
+      peakRSSMegabytes: Self.peakResidentMegabytes,
+      allocationsPerStep: allocationsBefore.flatMap { before in
+        allocationsAfter.map { Double($0 - before) / Double(steps) }
+      } ?? -1)
+  }
+
+  /// Deterministic inputs in [0, 1), like min–max normalised predictors.
+  static func inputs(_ shape: Shape) -> Tensor {
+    var random = RandomGenerator(seed: 3)
+    let tensor = Tensor(zeros: shape)
+    for index in 0..<tensor.count { tensor[index] = random.nextUniform() }
+    return tensor
+  }
+
+  /// Binary labels with about 15 % positives, as in the papers' data.
+  static func labels(_ shape: Shape) -> Tensor {
+    var random = RandomGenerator(seed: 4)
+    let tensor = Tensor(zeros: shape)
+    for index in 0..<tensor.count { tensor[index] = random.nextUniform() < 0.15 ? 1 : 0 }
+    return tensor
+  }
+
+  static var peakResidentMegabytes: Double {
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+  }
+
+  /// GFLOP/s of 2048³ products, best of five.
+  static func sgemmRate() -> Double {
+    let n = 2048
+    let a = inputs(Shape(n, n))
+    let b = inputs(Shape(n, n))
+    let c = Tensor(zeros: Shape(n, n))
+    let clock = ContinuousClock()
+    var best = 0.0
+    for _ in 0..<5 {
+      let start = clock.now
+      gemm(.none, .none, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
+      let elapsed = clock.now - start
+      let seconds =
+        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      best = max(best, 2 * Double(n * n * n) / seconds / 1e9)
+    }
+    return best
+  }
+}
+
+/// One network's figures.
+struct BenchResult {
+  let network: String
+  let params: Int
+  let batch: Int
+  let threads: Int
+  let samplesPerSecond: Double
+  let gflops: Double
+  let peakRSSMegabytes: Double
+  let allocationsPerStep: Double
+
+  static let header =
+    "network         params        batch  threads  samples/s   GFLOP/s  peak RSS MB  allocs/step"
+
+  var row: String {
+    func pad(_ text: String, _ width: Int) -> String {
+      text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+    return pad(network, 16) + pad("\(params)", 14) + pad("\(batch)", 7) + pad("\(threads)", 9)
+      + pad("\(samplesPerSecond.rounded(to: 2))", 12) + pad("\(gflops.rounded(to: 1))", 9)
+      + pad("\(peakRSSMegabytes.rounded(to: 1))", 13) + "\(allocationsPerStep.rounded(to: 1))"
+  }
+
+  var json: String {
+    """
+    {"network":"\(network)","params":\(params),"batch":\(batch),"threads":\(threads),\
+    "samples_per_s":\(samplesPerSecond.rounded(to: 3)),"gflops":\(gflops.rounded(to: 2)),\
+    "peak_rss_mb":\(peakRSSMegabytes.rounded(to: 1)),"allocs_per_step":\(allocationsPerStep.rounded(to: 2))}
+    """
+  }
+}
+
+extension Double {
+  func rounded(to digits: Int) -> Double {
+    let scale = pow(10, Double(digits))
+    return (self * scale).rounded() / scale
+  }
+}
+
+/// Heap allocation counts from libLandslideAllocationCounter.so, when preloaded.
+enum AllocationCounter {
+  static let marker = "LANDSLIDE_ALLOCATION_COUNTER"
+
+  /// Re-executes this process with the counter preloaded, once, if the library was built.
+  static func preloadIfAvailable() throws {
+    guard getenv(marker) == nil else { return }
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    let library = executable.deletingLastPathComponent()
+      .appendingPathComponent("libLandslideAllocationCounter.so").path
+    guard FileManager.default.fileExists(atPath: library) else { return }
+    setenv(marker, "1", 1)
+    setenv("LD_PRELOAD", library, 1)
+    execv(executable.path, CommandLine.unsafeArgv)
+    throw ValidationError("cannot re-execute \(executable.path) with the allocation counter")
+  }
+
+  /// Allocations so far, or nil when the counter is not loaded.
+  static var count: Int? {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "landslide_allocation_count")
+    else { return nil }
+    typealias Counter = @convention(c) () -> Int
+    return unsafeBitCast(symbol, to: Counter.self)()
+  }
+}
