@@ -49,6 +49,9 @@ struct Bench: ParsableCommand {
   @Flag(help: "Print one JSON object per line and network.")
   var json = false
 
+  @Flag(help: "Also print where a step's time goes, per kind of op, forward and backward.")
+  var profile = false
+
   /// Set on the per-network child processes of `--network all`: no table header.
   @Flag(help: .hidden)
   var rowOnly = false
@@ -67,7 +70,7 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     try AllocationCounter.preloadIfAvailable()
-    BLAS.threadCount = threads
+    ThreadPool.shared.threadCount = threads
     if sgemm {
       let rate = Self.sgemmRate()
       if json {
@@ -97,6 +100,7 @@ struct Bench: ParsableCommand {
       "--threads", "\(threads)", "--length", "\(length)", "--blocks", blocks,
     ]
     if let batch { arguments += ["--batch", "\(batch)"] }
+    if profile { arguments.append("--profile") }
     arguments.append(json ? "--json" : "--row-only")
     let child = Process()
     child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -110,6 +114,7 @@ struct Bench: ParsableCommand {
     var random = RandomGenerator(seed: 1)
     let tape = Tape(seed: 2)
     let step: () -> Void
+    let optimizer: Adam
     let parameters: Int
     let batchSize: Int
     switch network {
@@ -120,6 +125,7 @@ struct Bench: ParsableCommand {
       let x = Self.inputs(Shape(batchSize, 128, 128, 13))
       let labels = Self.labels(Shape(batchSize, 4, 4, 1))
       let adam = Adam(parameters: model.parameters)
+      optimizer = adam
       parameters = model.parameterCount
       step = {
         tape.reset()
@@ -133,6 +139,7 @@ struct Bench: ParsableCommand {
       let x = Self.inputs(Shape(batchSize, 32, 32, 13))
       let targets = Self.inputs(Shape(batchSize, 1))
       let adam = Adam(parameters: model.parameters)
+      optimizer = adam
       parameters = model.parameterCount
       step = {
         tape.reset()
@@ -147,6 +154,7 @@ struct Bench: ParsableCommand {
       let covariates = Self.inputs(Shape(batchSize, 5))
       let labels = Self.labels(Shape(batchSize, 1))
       let adam = Adam(parameters: model.parameters)
+      optimizer = adam
       parameters = model.parameterCount
       step = {
         tape.reset()
@@ -159,14 +167,19 @@ struct Bench: ParsableCommand {
       }
     }
     for _ in 0..<warmup { step() }
+    if profile { tape.profile = Profile() }
     let allocationsBefore = AllocationCounter.count
     let clock = ContinuousClock()
     let start = clock.now
     for _ in 0..<steps { step() }
-    let elapsed = clock.now - start
+    let seconds = (clock.now - start).seconds
     let allocationsAfter = AllocationCounter.count
-    let seconds =
-      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    if let profile = tape.profile {
+      let optimizerStart = clock.now
+      for _ in 0..<steps { optimizer.update(learningRate: 0) }
+      let optimizerSeconds = (clock.now - optimizerStart).seconds
+      Self.printProfile(profile, optimizerSeconds: optimizerSeconds, steps: steps, seconds: seconds)
+    }
     return BenchResult(
       network: network.rawValue, params: parameters, batch: batchSize, threads: threads,
       samplesPerSecond: Double(batchSize * steps) / seconds,
@@ -175,6 +188,37 @@ struct Bench: ParsableCommand {
       allocationsPerStep: allocationsBefore.flatMap { before in
         allocationsAfter.map { Double($0 - before) / Double(steps) }
       } ?? -1)
+  }
+
+  /// Milliseconds per step by op kind; to stderr, so that --json output stays clean.
+  static func printProfile(
+    _ profile: Profile, optimizerSeconds: Double, steps: Int, seconds: Double
+  ) {
+    var lines = ["op kind         forward ms  backward ms   share"]
+    let total = seconds / Double(steps) * 1000
+    var accounted = 0.0
+    for kind in Profile.Kind.allCases {
+      let forward = profile.forwardSeconds[kind.rawValue] / Double(steps) * 1000
+      let backward = profile.backwardSeconds[kind.rawValue] / Double(steps) * 1000
+      guard forward + backward > 0 else { continue }
+      accounted += forward + backward
+      lines.append(profileLine("\(kind)", forward, backward, total))
+    }
+    let optimizer = optimizerSeconds / Double(steps) * 1000
+    lines.append(profileLine("optimizer", optimizer, 0, total))
+    lines.append(profileLine("other", max(0, total - accounted - optimizer), 0, total))
+    lines.append("step total: \(total.rounded(to: 1)) ms")
+    FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+  }
+
+  private static func profileLine(
+    _ name: String, _ forward: Double, _ backward: Double, _ total: Double
+  )
+    -> String
+  {
+    let share = (forward + backward) / total * 100
+    return name.padding(toLength: 14, withPad: " ", startingAt: 0)
+      + String(format: "%11.1f  %11.1f  %5.1f %%", forward, backward, share)
   }
 
   /// Deterministic inputs in [0, 1), like min–max normalised predictors.
@@ -210,10 +254,7 @@ struct Bench: ParsableCommand {
     for _ in 0..<5 {
       let start = clock.now
       gemm(.none, .none, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
-      let elapsed = clock.now - start
-      let seconds =
-        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-      best = max(best, 2 * Double(n * n * n) / seconds / 1e9)
+      best = max(best, 2 * Double(n * n * n) / (clock.now - start).seconds / 1e9)
     }
     return best
   }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import TensorEngine
@@ -67,6 +68,56 @@ import Testing
   @Test func wrongShapeIsReported() {
     #expect(throws: LinearSystemError.shapeMismatch(expected: 4, found: 3)) {
       try solveLinearSystem([1, 2, 3], [1, 2], n: 2)
+    }
+  }
+}
+
+/// GEMM through every path — plain loops for tiny products, matrix–vector calls, and BLAS
+/// split over two threads by rows or by columns — against a naive triple loop.
+@Suite struct GEMMPathTests {
+  init() { ThreadPool.shared.threadCount = 2 }
+
+  static func naive(
+    _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int,
+    b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int
+  ) -> [Float] {
+    var result = c
+    for i in 0..<m {
+      for j in 0..<n {
+        var sum = 0.0
+        for p in 0..<k {
+          let left = ta == .none ? a[i * lda + p] : a[p * lda + i]
+          let right = tb == .none ? b[p * ldb + j] : b[j * ldb + p]
+          sum += Double(left) * Double(right)
+        }
+        result[i * ldc + j] = alpha * Float(sum) + beta * c[i * ldc + j]
+      }
+    }
+    return result
+  }
+
+  @Test(arguments: [
+    (3, 4, 5), (300, 1, 500), (1, 300, 500), (700, 90, 64), (90, 700, 64), (1000, 64, 576),
+  ])
+  func everyPathMatchesTheNaiveProduct(m: Int, n: Int, k: Int) {
+    for ta in [Transpose.none, .transposed] {
+      for tb in [Transpose.none, .transposed] {
+        let lda = (ta == .none ? k : m) + 1  // padded rows exercise the leading dimensions
+        let ldb = (tb == .none ? n : k) + 2
+        let ldc = n + 3
+        let a = (0..<((ta == .none ? m : k) * lda)).map { Float(sin(Double($0) * 0.37)) }
+        let b = (0..<((tb == .none ? k : n) * ldb)).map { Float(cos(Double($0) * 0.23)) }
+        let c = (0..<(m * ldc)).map { Float(sin(Double($0) * 0.11)) }
+        var result = c
+        gemm(
+          ta, tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2, c: &result,
+          ldc: ldc)
+        let expected = Self.naive(
+          ta, tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2, c: c,
+          ldc: ldc)
+        let worst = zip(result, expected).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-3 * Float(k).squareRoot(), "\(ta) \(tb) \(m)×\(n)×\(k): \(worst)")
+      }
     }
   }
 }

@@ -21,6 +21,7 @@ public final class Tape {
   public init(seed: UInt64 = 0, recording: Bool = true) {
     isRecording = recording
     random = RandomGenerator(seed: seed)
+    lastEvent = clock.now
     operations.reserveCapacity(1024)
   }
 
@@ -29,7 +30,13 @@ public final class Tape {
     operations.removeAll(keepingCapacity: true)
     nextTensor = 0
     forwardFLOPs = 0
+    if profile != nil { lastEvent = clock.now }
   }
+
+  /// Time per op kind, accumulated over steps while non-nil (set to `Profile()` to start).
+  public var profile: Profile?
+  private let clock = ContinuousClock()
+  private var lastEvent: ContinuousClock.Instant
 
   /// Multiply-add FLOPs (2 per multiply-add) of the matrix products — dense layers,
   /// convolutions, attention — run forward since the last `reset()`. Training costs about
@@ -89,6 +96,11 @@ public final class Tape {
   }
 
   func record(_ operation: Operation, producing output: Tensor) {
+    if profile != nil {
+      let now = clock.now
+      profile!.add(operation.profileKind, forward: (now - lastEvent).seconds)
+      lastEvent = now
+    }
     guard isRecording, output.requiresGradient else { return }
     operations.append(operation)
   }
@@ -107,7 +119,14 @@ public final class Tape {
       gradient.fill(1)
     }
     for operation in operations.reversed() {
+      guard profile != nil else {
+        operation.backward(self)
+        continue
+      }
+      let start = clock.now
       operation.backward(self)
+      profile!.add(operation.profileKind, backward: (clock.now - start).seconds)
     }
+    if profile != nil { lastEvent = clock.now }
   }
 }
