@@ -75,7 +75,7 @@ import Testing
 /// GEMM through every path — plain loops for tiny products, matrix–vector calls, and BLAS
 /// split over two threads by rows or by columns — against a naive triple loop.
 @Suite struct GEMMPathTests {
-  init() { ThreadPool.shared.threadCount = 2 }
+  init() { _ = parallelEngine }
 
   static func naive(
     _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int,

@@ -3,12 +3,20 @@ import Testing
 
 @testable import TensorEngine
 
+/// Every engine test runs its kernels split over two threads, however small the work, so
+/// that the parallel paths are the ones checked.
+let parallelEngine: Void = {
+  ThreadPool.shared.threadCount = 2
+  ThreadPool.shared.minimumParallelWork = 1
+}()
+
 /// sin(a·i + b) for i = 0..<count: the input formula shared with tools/fixtures/*.py.
 func wave(
   _ shape: Shape, _ a: Double, _ b: Double, scale: Double = 1, requiresGradient: Bool = false
 )
   -> Tensor
 {
+  _ = parallelEngine
   let values = (0..<shape.count).map { Float(sin(a * Double($0) + b) * scale) }
   return Tensor(values, shape: shape, requiresGradient: requiresGradient)
 }
@@ -16,6 +24,7 @@ func wave(
 /// Values well away from 0 (|v| ≥ 0.1) and from each other, in a scrambled order: inputs for
 /// functions with kinks (ReLU, max, |x|) so that finite differences never straddle one.
 func distinct(_ shape: Shape, requiresGradient: Bool = false) -> Tensor {
+  _ = parallelEngine
   let count = shape.count
   let values = (0..<count).map { index -> Float in
     let rank = (index * 7919) % count  // 7919 is prime, so this permutes 0..<count

@@ -45,9 +45,7 @@ extension Operation {
 
     case .maxPool(let x, let y, let shape):
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
-      MaxPoolKernel.backward(
-        x: x.data, y: y.data, dy: dy, dx: dx, shape: shape,
-        routed: tape.tensor(Shape(shape.channels)).data)
+      MaxPoolKernel.backward(x: x.data, y: y.data, dy: dy, dx: dx, shape: shape)
 
     case .averagePool(let x, let y, let shape):
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
@@ -56,19 +54,11 @@ extension Operation {
     case .batchNorm(let x, let gamma, let beta, let y, let mean, let inverseStd, let frozen):
       guard let dy = y.liveGradientIfAny else { return }
       let c = x.shape.last
-      if frozen {
-        BatchNormKernel.backwardFrozen(
-          x: x.data, dy: dy, gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
-          dx: tape.gradientTarget(x), dgamma: tape.gradientTarget(gamma),
-          dbeta: tape.gradientTarget(beta),
-          rows: x.count / c, channels: c)
-      } else {
-        BatchNormKernel.backwardTraining(
-          x: x.data, dy: dy, gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
-          dx: tape.gradientTarget(x), dgamma: tape.gradientTarget(gamma),
-          dbeta: tape.gradientTarget(beta),
-          sums: tape.tensor(Shape(2 * c)).data, rows: x.count / c, channels: c)
-      }
+      BatchNormKernel.backward(
+        x: x.data, dy: dy, gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
+        dx: tape.gradientTarget(x), dgamma: tape.gradientTarget(gamma),
+        dbeta: tape.gradientTarget(beta),
+        sums: tape.tensor(Shape(2 * c)).data, rows: x.count / c, channels: c, frozen: frozen)
 
     case .layerNorm(let x, let gamma, let beta, let y, let mean, let inverseStd):
       guard let dy = y.liveGradientIfAny else { return }
@@ -90,20 +80,21 @@ extension Operation {
 
     case .add(let a, let b, let y):
       guard let dy = y.liveGradientIfAny else { return }
-      BinaryKernel.addBackward(
-        dy: dy, da: tape.gradientTarget(a), db: tape.gradientTarget(b), count: a.count,
-        period: b.count)
+      BinaryKernel.backward(
+        .add, a: a.data, b: b.data, dy: dy, da: tape.gradientTarget(a), db: tape.gradientTarget(b),
+        count: a.count, period: b.count)
 
     case .multiply(let a, let b, let y):
       guard let dy = y.liveGradientIfAny else { return }
-      BinaryKernel.multiplyBackward(
-        a: a.data, b: b.data, dy: dy, da: tape.gradientTarget(a), db: tape.gradientTarget(b),
-        count: a.count,
-        period: b.count)
+      BinaryKernel.backward(
+        .multiply, a: a.data, b: b.data, dy: dy, da: tape.gradientTarget(a),
+        db: tape.gradientTarget(b),
+        count: a.count, period: b.count)
 
     case .reshape(let x, let y):
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
-      for index in 0..<x.count { dx[index] += dy[index] }
+      BinaryKernel.backward(
+        .add, a: dy, b: dy, dy: dy, da: dx, db: nil, count: x.count, period: x.count)
 
     case .reduce(let x, let y, let axis, let scale):
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }

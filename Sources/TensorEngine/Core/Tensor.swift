@@ -62,7 +62,18 @@ public final class Tensor {
     return data[0]
   }
 
-  public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+  public func fill(_ value: Float) {
+    ThreadPool.shared.parallelFor(count, Fill(data: data, value: value))
+  }
+
+  private struct Fill: ParallelJob {
+    let data: UnsafeMutablePointer<Float>
+    let value: Float
+
+    func run(_ range: Range<Int>) {
+      (data + range.lowerBound).update(repeating: value, count: range.count)
+    }
+  }
 
   public func copy(from other: Tensor) {
     precondition(other.count == count, "copy of \(other.shape) into \(shape)")

@@ -31,8 +31,12 @@ public final class ThreadPool: @unchecked Sendable {
   }
 
   /// Below this many units of work a loop runs on the calling thread alone: waking a
-  /// worker costs more than it saves.
-  public static let minimumParallelWork = 1 << 15
+  /// worker costs more than it saves. (Tests lower it to run every kernel split.)
+  public var minimumParallelWork: Int {
+    get { minimumWork.load(ordering: .relaxed) }
+    set { minimumWork.store(newValue, ordering: .relaxed) }
+  }
+  private let minimumWork = Atomic<Int>(1 << 15)
 
   private var workers: [pthread_t] = []
   /// `workers.count + 1`, readable from any thread while the workers are being replaced.
@@ -55,13 +59,14 @@ public final class ThreadPool: @unchecked Sendable {
   private init() {
     pthread_mutex_init(&mutex, nil)
     pthread_cond_init(&wake, nil)
+    BLAS.threadCount = 1
   }
 
   /// Runs `job` on 0..<count split into `threadCount` contiguous ranges, the first on the
   /// calling thread, and returns when all have finished. `work` (elements, flops; `count`
   /// by default) decides whether splitting pays.
   public func parallelFor<Job: ParallelJob>(_ count: Int, work: Int? = nil, _ job: Job) {
-    guard threadCount > 1, (work ?? count) >= ThreadPool.minimumParallelWork, count > 1,
+    guard threadCount > 1, (work ?? count) >= minimumParallelWork, count > 1,
       // The setter of threadCount holds `busy` while it replaces the workers.
       busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else {

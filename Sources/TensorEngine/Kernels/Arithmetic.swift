@@ -1,46 +1,70 @@
 /// Binary element-wise ops. `b` may be smaller than `a` when its shape is a suffix of a's
 /// (a bias per channel, a scale per feature): it then repeats over a's leading axes.
 enum BinaryKernel {
-  static func add(
-    a: UnsafePointer<Float>, b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int,
-    period: Int
+  enum Operation { case add, multiply }
+
+  /// y = a ∘ b (b repeating with `period`), in parallel over elements.
+  static func forward(
+    _ operation: Operation, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>, count: Int, period: Int
   ) {
-    for start in stride(from: 0, to: count, by: period) {
-      for index in 0..<period { y[start + index] = a[start + index] + b[index] }
-    }
+    ThreadPool.shared.parallelFor(
+      count, Forward(operation: operation, a: a, b: b, y: y, period: period))
   }
 
-  static func multiply(
-    a: UnsafePointer<Float>, b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int,
-    period: Int
+  /// da += dy (add) or dy·b (multiply), in parallel; db accumulated serially (b is a
+  /// parameter-sized broadcast or a same-shape tensor).
+  static func backward(
+    _ operation: Operation, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    dy: UnsafePointer<Float>,
+    da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, count: Int, period: Int
   ) {
-    for start in stride(from: 0, to: count, by: period) {
-      for index in 0..<period { y[start + index] = a[start + index] * b[index] }
+    if let da {
+      ThreadPool.shared.parallelFor(
+        count, GradientOfA(operation: operation, b: b, dy: dy, da: da, period: period))
     }
-  }
-
-  /// da += dy; db += Σ over repeats of dy.
-  static func addBackward(
-    dy: UnsafePointer<Float>, da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
-    count: Int, period: Int
-  ) {
-    if let da { for index in 0..<count { da[index] += dy[index] } }
-    if let db {
-      for start in stride(from: 0, to: count, by: period) {
-        for index in 0..<period { db[index] += dy[start + index] }
+    guard let db else { return }
+    if period == count {
+      ThreadPool.shared.parallelFor(
+        count, GradientOfA(operation: operation, b: a, dy: dy, da: db, period: period))
+      return
+    }
+    for start in stride(from: 0, to: count, by: period) {
+      for index in 0..<period {
+        db[index] += operation == .add ? dy[start + index] : dy[start + index] * a[start + index]
       }
     }
   }
 
-  /// da += dy·b; db += Σ over repeats of dy·a.
-  static func multiplyBackward(
-    a: UnsafePointer<Float>, b: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-    da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, count: Int, period: Int
-  ) {
-    for start in stride(from: 0, to: count, by: period) {
-      for index in 0..<period {
-        da?[start + index] += dy[start + index] * b[index]
-        db?[index] += dy[start + index] * a[start + index]
+  struct Forward: ParallelJob {
+    let operation: Operation
+    let a, b: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let period: Int
+
+    func run(_ range: Range<Int>) {
+      var phase = range.lowerBound % period
+      for index in range {
+        y[index] = operation == .add ? a[index] + b[phase] : a[index] * b[phase]
+        phase += 1
+        if phase == period { phase = 0 }
+      }
+    }
+  }
+
+  /// da += dy (add) or dy·b (multiply); with a and b swapped, the same-shape db.
+  struct GradientOfA: ParallelJob {
+    let operation: Operation
+    let b, dy: UnsafePointer<Float>
+    let da: UnsafeMutablePointer<Float>
+    let period: Int
+
+    func run(_ range: Range<Int>) {
+      var phase = range.lowerBound % period
+      for index in range {
+        da[index] += operation == .add ? dy[index] : dy[index] * b[phase]
+        phase += 1
+        if phase == period { phase = 0 }
       }
     }
   }
@@ -77,7 +101,7 @@ extension Tape {
   public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     let period = broadcastPeriod(a, b, "add")
     let y = output(a.shape, a, b)
-    BinaryKernel.add(a: a.data, b: b.data, y: y.data, count: a.count, period: period)
+    BinaryKernel.forward(.add, a: a.data, b: b.data, y: y.data, count: a.count, period: period)
     record(.add(a: a, b: b, y: y), producing: y)
     return y
   }
@@ -86,7 +110,7 @@ extension Tape {
   public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
     let period = broadcastPeriod(a, b, "multiply")
     let y = output(a.shape, a, b)
-    BinaryKernel.multiply(a: a.data, b: b.data, y: y.data, count: a.count, period: period)
+    BinaryKernel.forward(.multiply, a: a.data, b: b.data, y: y.data, count: a.count, period: period)
     record(.multiply(a: a, b: b, y: y), producing: y)
     return y
   }

@@ -69,6 +69,51 @@ enum Conv2DKernel {
     max(1, min(shape.rows, budget / max(1, shape.patchSize)))
   }
 
+  /// im2col of rows [start, start + count), split over the thread pool by rows.
+  static func parallelIm2col(
+    _ x: UnsafePointer<Float>, _ shape: ConvShape, rows start: Int, count: Int,
+    into columns: UnsafeMutablePointer<Float>
+  ) {
+    ThreadPool.shared.parallelFor(
+      count, work: count * shape.patchSize,
+      Im2col(x: x, shape: shape, start: start, columns: columns))
+  }
+
+  /// col2im of rows [start, start + count), split over the thread pool by input channels
+  /// (rows overlap in dx, channel slices do not).
+  static func parallelCol2im(
+    _ columns: UnsafePointer<Float>, _ shape: ConvShape, rows start: Int, count: Int,
+    into dx: UnsafeMutablePointer<Float>
+  ) {
+    ThreadPool.shared.parallelFor(
+      shape.inputChannels, work: count * shape.patchSize,
+      Col2im(columns: columns, shape: shape, start: start, count: count, dx: dx))
+  }
+
+  struct Im2col: ParallelJob {
+    let x: UnsafePointer<Float>
+    let shape: ConvShape
+    let start: Int
+    let columns: UnsafeMutablePointer<Float>
+
+    func run(_ rows: Range<Int>) {
+      im2col(
+        x, shape, rows: start + rows.lowerBound, count: rows.count,
+        into: columns + rows.lowerBound * shape.patchSize)
+    }
+  }
+
+  struct Col2im: ParallelJob {
+    let columns: UnsafePointer<Float>
+    let shape: ConvShape
+    let start, count: Int
+    let dx: UnsafeMutablePointer<Float>
+
+    func run(_ channels: Range<Int>) {
+      col2im(columns, shape, rows: start, count: count, channels: channels, into: dx)
+    }
+  }
+
   /// Copies the patches of output rows [start, start + count) into `columns` [count, K].
   static func im2col(
     _ x: UnsafePointer<Float>, _ shape: ConvShape, rows start: Int, count: Int,
@@ -99,10 +144,11 @@ enum Conv2DKernel {
     }
   }
 
-  /// Adds the patch gradients of rows [start, start + count) back onto dx (the adjoint of im2col).
+  /// Adds the patch gradients of rows [start, start + count) back onto dx (the adjoint of
+  /// im2col), for the input channels in `channels`.
   static func col2im(
     _ columns: UnsafePointer<Float>, _ shape: ConvShape, rows start: Int, count: Int,
-    into dx: UnsafeMutablePointer<Float>
+    channels: Range<Int>, into dx: UnsafeMutablePointer<Float>
   ) {
     let g = shape.geometry
     let c = shape.inputChannels
@@ -120,7 +166,7 @@ enum Conv2DKernel {
           let ix = ox * g.strideX - g.padding.left + kx
           if iy >= 0 && iy < shape.height && ix >= 0 && ix < shape.width {
             let target = dx + ((n * shape.height + iy) * shape.width + ix) * c
-            for channel in 0..<c { target[channel] += source[channel] }
+            for channel in channels { target[channel] += source[channel] }
           }
           source += c
         }
@@ -148,7 +194,7 @@ enum Conv2DKernel {
     let columns = scratch(chunk * k)
     for start in stride(from: 0, to: shape.rows, by: chunk) {
       let count = min(chunk, shape.rows - start)
-      im2col(x, shape, rows: start, count: count, into: columns)
+      parallelIm2col(x, shape, rows: start, count: count, into: columns)
       gemm(
         .none, .none, m: count, n: n, k: k, a: columns, lda: k, b: w, ldb: n, beta: beta,
         c: y + start * n, ldc: n)
@@ -174,7 +220,7 @@ enum Conv2DKernel {
       let count = min(chunk, shape.rows - start)
       let dyChunk = dy + start * n
       if let dw {
-        im2col(x, shape, rows: start, count: count, into: columns)
+        parallelIm2col(x, shape, rows: start, count: count, into: columns)
         gemm(
           .transposed, .none, m: k, n: n, k: count, a: columns, lda: k, b: dyChunk, ldb: n,
           beta: 1, c: dw, ldc: n)
@@ -183,7 +229,7 @@ enum Conv2DKernel {
         gemm(
           .none, .transposed, m: count, n: k, k: n, a: dyChunk, lda: n, b: w, ldb: n, beta: 0,
           c: columns, ldc: k)
-        col2im(columns, shape, rows: start, count: count, into: dx)
+        parallelCol2im(columns, shape, rows: start, count: count, into: dx)
       }
     }
   }

@@ -52,37 +52,43 @@ enum ElementwiseKernel {
     _ function: ElementwiseFunction, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
     count: Int
   ) {
-    for index in 0..<count { y[index] = function.value(x[index]) }
+    ThreadPool.shared.parallelFor(count, Forward(function: function, x: x, y: y))
   }
 
   static func backward(
     _ function: ElementwiseFunction, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
     dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int
   ) {
-    for index in 0..<count {
-      dx[index] += dy[index] * function.derivative(x: x[index], y: y[index])
+    ThreadPool.shared.parallelFor(count, Backward(function: function, x: x, y: y, dy: dy, dx: dx))
+  }
+
+  struct Forward: ParallelJob {
+    let function: ElementwiseFunction
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+
+    func run(_ range: Range<Int>) {
+      for index in range { y[index] = function.value(x[index]) }
+    }
+  }
+
+  struct Backward: ParallelJob {
+    let function: ElementwiseFunction
+    let x, y, dy: UnsafePointer<Float>
+    let dx: UnsafeMutablePointer<Float>
+
+    func run(_ range: Range<Int>) {
+      for index in range { dx[index] += dy[index] * function.derivative(x: x[index], y: y[index]) }
     }
   }
 }
 
-/// Softmax over the last axis of x viewed as [R, D].
+/// Softmax over the last axis of x viewed as [R, D], rows in parallel.
 enum SoftmaxKernel {
   static func forward(
     x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, features d: Int
   ) {
-    for row in 0..<rows {
-      let input = x + row * d
-      let out = y + row * d
-      var maximum = -Float.infinity
-      for index in 0..<d { maximum = max(maximum, input[index]) }
-      var sum: Float = 0
-      for index in 0..<d {
-        out[index] = expf(input[index] - maximum)
-        sum += out[index]
-      }
-      let scale = 1 / sum
-      for index in 0..<d { out[index] *= scale }
-    }
+    ThreadPool.shared.parallelFor(rows, work: rows * d, Forward(x: x, y: y, d: d))
   }
 
   /// dx = y ∘ (dy − Σ dy·y).
@@ -90,13 +96,45 @@ enum SoftmaxKernel {
     y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int,
     features d: Int
   ) {
-    for row in 0..<rows {
-      let out = y + row * d
-      let gradient = dy + row * d
-      var dot: Float = 0
-      for index in 0..<d { dot += gradient[index] * out[index] }
-      let target = dx + row * d
-      for index in 0..<d { target[index] += out[index] * (gradient[index] - dot) }
+    ThreadPool.shared.parallelFor(rows, work: rows * d, Backward(y: y, dy: dy, dx: dx, d: d))
+  }
+
+  struct Forward: ParallelJob {
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let d: Int
+
+    func run(_ rows: Range<Int>) {
+      for row in rows {
+        let input = x + row * d
+        let out = y + row * d
+        var maximum = -Float.infinity
+        for index in 0..<d { maximum = max(maximum, input[index]) }
+        var sum: Float = 0
+        for index in 0..<d {
+          out[index] = expf(input[index] - maximum)
+          sum += out[index]
+        }
+        let scale = 1 / sum
+        for index in 0..<d { out[index] *= scale }
+      }
+    }
+  }
+
+  struct Backward: ParallelJob {
+    let y, dy: UnsafePointer<Float>
+    let dx: UnsafeMutablePointer<Float>
+    let d: Int
+
+    func run(_ rows: Range<Int>) {
+      for row in rows {
+        let out = y + row * d
+        let gradient = dy + row * d
+        var dot: Float = 0
+        for index in 0..<d { dot += gradient[index] * out[index] }
+        let target = dx + row * d
+        for index in 0..<d { target[index] += out[index] * (gradient[index] - dot) }
+      }
     }
   }
 }

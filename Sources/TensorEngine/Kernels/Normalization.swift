@@ -2,7 +2,8 @@
   import Glibc
 #endif
 
-/// Batch normalisation over the channels (last axis) of x viewed as [M, C].
+/// Batch normalisation over the channels (last axis) of x viewed as [M, C]. Per-channel
+/// sums run in parallel over channel slices, per-element maps over rows.
 enum BatchNormKernel {
   /// Training: normalises with the batch statistics, saves mean and 1/σ for backward, and
   /// returns the biased batch variance through `variance` (for the running averages).
@@ -12,25 +13,10 @@ enum BatchNormKernel {
     inverseStd: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
     rows m: Int, channels c: Int, epsilon: Float
   ) {
-    mean.update(repeating: 0, count: c)
-    variance.update(repeating: 0, count: c)
-    for row in 0..<m {
-      let line = x + row * c
-      for channel in 0..<c { mean[channel] += line[channel] }
-    }
-    let scale = 1 / Float(m)
-    for channel in 0..<c { mean[channel] *= scale }
-    for row in 0..<m {
-      let line = x + row * c
-      for channel in 0..<c {
-        let centred = line[channel] - mean[channel]
-        variance[channel] += centred * centred
-      }
-    }
-    for channel in 0..<c {
-      variance[channel] *= scale
-      inverseStd[channel] = 1 / (variance[channel] + epsilon).squareRoot()
-    }
+    ThreadPool.shared.parallelFor(
+      c, work: m * c,
+      Statistics(
+        x: x, mean: mean, variance: variance, inverseStd: inverseStd, m: m, c: c, epsilon: epsilon))
     normalize(
       x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, rows: m, channels: c
     )
@@ -42,69 +28,129 @@ enum BatchNormKernel {
     inverseStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
     rows m: Int, channels c: Int
   ) {
-    for row in 0..<m {
-      let input = x + row * c
-      let out = y + row * c
-      for channel in 0..<c {
-        out[channel] =
-          gamma[channel] * (input[channel] - mean[channel]) * inverseStd[channel] + beta[channel]
-      }
-    }
+    ThreadPool.shared.parallelFor(
+      m, work: m * c,
+      Normalize(x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, c: c))
   }
 
-  /// Training backward: gradients through the batch statistics.
-  static func backwardTraining(
+  /// Gradients of batch norm: through the batch statistics (training), or through the
+  /// per-channel affine map alone when the statistics were fixed (`frozen`, inference).
+  /// `sums` is scratch for 2·C floats.
+  static func backward(
     x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
     mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
-    dbeta: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>,
-    rows m: Int, channels c: Int
+    dbeta: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>, rows m: Int,
+    channels c: Int, frozen: Bool
   ) {
     // sums[0..<c] = Σ dy, sums[c..<2c] = Σ dy·x̂.
-    let sumDy = sums
-    let sumDyXhat = sums + c
-    sums.update(repeating: 0, count: 2 * c)
-    for row in 0..<m {
-      let input = x + row * c
-      let gradient = dy + row * c
-      for channel in 0..<c {
-        let xhat = (input[channel] - mean[channel]) * inverseStd[channel]
-        sumDy[channel] += gradient[channel]
-        sumDyXhat[channel] += gradient[channel] * xhat
-      }
-    }
-    if let dgamma { for channel in 0..<c { dgamma[channel] += sumDyXhat[channel] } }
-    if let dbeta { for channel in 0..<c { dbeta[channel] += sumDy[channel] } }
+    ThreadPool.shared.parallelFor(
+      c, work: m * c,
+      GradientSums(x: x, dy: dy, mean: mean, inverseStd: inverseStd, sums: sums, m: m, c: c))
+    if let dgamma { for channel in 0..<c { dgamma[channel] += sums[c + channel] } }
+    if let dbeta { for channel in 0..<c { dbeta[channel] += sums[channel] } }
     guard let dx else { return }
-    let scale = 1 / Float(m)
-    for row in 0..<m {
-      let input = x + row * c
-      let gradient = dy + row * c
-      let target = dx + row * c
-      for channel in 0..<c {
-        let xhat = (input[channel] - mean[channel]) * inverseStd[channel]
-        target[channel] +=
-          gamma[channel] * inverseStd[channel]
-          * (gradient[channel] - scale * sumDy[channel] - xhat * scale * sumDyXhat[channel])
+    ThreadPool.shared.parallelFor(
+      m, work: m * c,
+      InputGradient(
+        x: x, dy: dy, gamma: gamma, mean: mean, inverseStd: inverseStd, sums: sums, dx: dx, m: m,
+        c: c,
+        frozen: frozen))
+  }
+
+  /// Mean, biased variance and 1/σ of a slice of channels.
+  struct Statistics: ParallelJob {
+    let x: UnsafePointer<Float>
+    let mean, variance, inverseStd: UnsafeMutablePointer<Float>
+    let m, c: Int
+    let epsilon: Float
+
+    func run(_ channels: Range<Int>) {
+      let first = channels.lowerBound
+      let width = channels.count
+      (mean + first).update(repeating: 0, count: width)
+      (variance + first).update(repeating: 0, count: width)
+      for row in 0..<m {
+        let line = x + row * c + first
+        for index in 0..<width { mean[first + index] += line[index] }
+      }
+      let scale = 1 / Float(m)
+      for channel in channels { mean[channel] *= scale }
+      for row in 0..<m {
+        let line = x + row * c + first
+        for index in 0..<width {
+          let centred = line[index] - mean[first + index]
+          variance[first + index] += centred * centred
+        }
+      }
+      for channel in channels {
+        variance[channel] *= scale
+        inverseStd[channel] = 1 / (variance[channel] + epsilon).squareRoot()
       }
     }
   }
 
-  /// Inference backward (statistics fixed): an affine map per channel.
-  static func backwardFrozen(
-    x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
-    mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
-    dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
-    dbeta: UnsafeMutablePointer<Float>?, rows m: Int, channels c: Int
-  ) {
-    for row in 0..<m {
-      let input = x + row * c
-      let gradient = dy + row * c
-      for channel in 0..<c {
-        dgamma?[channel] +=
-          gradient[channel] * (input[channel] - mean[channel]) * inverseStd[channel]
-        dbeta?[channel] += gradient[channel]
-        dx?[row * c + channel] += gradient[channel] * gamma[channel] * inverseStd[channel]
+  struct Normalize: ParallelJob {
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let mean, inverseStd, gamma, beta: UnsafePointer<Float>
+    let c: Int
+
+    func run(_ rows: Range<Int>) {
+      for row in rows {
+        let input = x + row * c
+        let out = y + row * c
+        for channel in 0..<c {
+          out[channel] =
+            gamma[channel] * (input[channel] - mean[channel]) * inverseStd[channel] + beta[channel]
+        }
+      }
+    }
+  }
+
+  /// Σ dy and Σ dy·x̂ for a slice of channels.
+  struct GradientSums: ParallelJob {
+    let x, dy, mean, inverseStd: UnsafePointer<Float>
+    let sums: UnsafeMutablePointer<Float>
+    let m, c: Int
+
+    func run(_ channels: Range<Int>) {
+      let first = channels.lowerBound
+      let width = channels.count
+      (sums + first).update(repeating: 0, count: width)
+      (sums + c + first).update(repeating: 0, count: width)
+      for row in 0..<m {
+        let input = x + row * c + first
+        let gradient = dy + row * c + first
+        for index in 0..<width {
+          let channel = first + index
+          let xhat = (input[index] - mean[channel]) * inverseStd[channel]
+          sums[channel] += gradient[index]
+          sums[c + channel] += gradient[index] * xhat
+        }
+      }
+    }
+  }
+
+  /// dx for a block of rows: through the batch statistics, or (frozen) the affine map only.
+  struct InputGradient: ParallelJob {
+    let x, dy, gamma, mean, inverseStd, sums: UnsafePointer<Float>
+    let dx: UnsafeMutablePointer<Float>
+    let m, c: Int
+    let frozen: Bool
+
+    func run(_ rows: Range<Int>) {
+      let scale: Float = frozen ? 0 : 1 / Float(m)
+      for row in rows {
+        let input = x + row * c
+        let gradient = dy + row * c
+        let target = dx + row * c
+        for channel in 0..<c {
+          let xhat = (input[channel] - mean[channel]) * inverseStd[channel]
+          target[channel] +=
+            gamma[channel] * inverseStd[channel]
+            * (gradient[channel] - scale * sums[channel] - xhat * scale * sums[c + channel])
+        }
       }
     }
   }

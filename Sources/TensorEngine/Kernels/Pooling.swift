@@ -31,12 +31,35 @@ struct PoolShape {
 }
 
 /// Max pooling over NHWC windows; padding never wins. Backward recomputes the arg-max
-/// (the first maximum in window order) instead of storing indices.
+/// (the first maximum in window order) instead of storing indices. Forward runs in
+/// parallel over output rows, backward over images (their input gradients are disjoint).
 enum MaxPoolKernel {
   static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, shape: PoolShape) {
-    let c = shape.channels
-    for n in 0..<shape.batch {
-      for oy in 0..<shape.outputHeight {
+    ThreadPool.shared.parallelFor(
+      shape.batch * shape.outputHeight, work: shape.outputShape.count * 9,
+      Forward(x: x, y: y, shape: shape))
+  }
+
+  /// dx[argmax] += dy, using y to recognise the maximum.
+  static func backward(
+    x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    dx: UnsafeMutablePointer<Float>, shape: PoolShape
+  ) {
+    ThreadPool.shared.parallelFor(
+      shape.batch, work: shape.outputShape.count * 9,
+      Backward(x: x, y: y, dy: dy, dx: dx, shape: shape))
+  }
+
+  struct Forward: ParallelJob {
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let shape: PoolShape
+
+    func run(_ outputRows: Range<Int>) {
+      let c = shape.channels
+      for outputRow in outputRows {
+        let n = outputRow / shape.outputHeight
+        let oy = outputRow % shape.outputHeight
         for ox in 0..<shape.outputWidth {
           let out = y + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
           out.update(repeating: -.infinity, count: c)
@@ -51,25 +74,29 @@ enum MaxPoolKernel {
     }
   }
 
-  /// dx[argmax] += dy, using y to recognise the maximum.
-  static func backward(
-    x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-    dx: UnsafeMutablePointer<Float>, shape: PoolShape, routed: UnsafeMutablePointer<Float>
-  ) {
-    let c = shape.channels
-    for n in 0..<shape.batch {
-      for oy in 0..<shape.outputHeight {
-        for ox in 0..<shape.outputWidth {
-          let offset = ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
-          // `routed[channel]` becomes 1 once the channel's gradient has gone to its first maximum.
-          routed.update(repeating: 0, count: c)
-          shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
-            let input = x + pixel * c
-            let target = dx + pixel * c
-            for channel in 0..<c where routed[channel] == 0 && input[channel] == y[offset + channel]
-            {
-              target[channel] += dy[offset + channel]
-              routed[channel] = 1
+  struct Backward: ParallelJob {
+    let x, y, dy: UnsafePointer<Float>
+    let dx: UnsafeMutablePointer<Float>
+    let shape: PoolShape
+
+    func run(_ images: Range<Int>) {
+      let c = shape.channels
+      // routed[channel] becomes 1 once the channel's gradient has gone to its first maximum.
+      withUnsafeTemporaryAllocation(of: Bool.self, capacity: c) { routed in
+        for n in images {
+          for oy in 0..<shape.outputHeight {
+            for ox in 0..<shape.outputWidth {
+              let offset = ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
+              routed.initialize(repeating: false)
+              shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+                let input = x + pixel * c
+                let target = dx + pixel * c
+                for channel in 0..<c where !routed[channel] && input[channel] == y[offset + channel]
+                {
+                  target[channel] += dy[offset + channel]
+                  routed[channel] = true
+                }
+              }
             }
           }
         }
@@ -79,7 +106,7 @@ enum MaxPoolKernel {
 }
 
 /// Average pooling over NHWC windows; the mean is over in-image pixels only (padding is
-/// not counted), as TensorFlow's "same" average pooling does.
+/// not counted), as TensorFlow's "same" average pooling does. Parallel as max pooling.
 enum AveragePoolKernel {
   static func windowCount(_ shape: PoolShape, n: Int, oy: Int, ox: Int) -> Float {
     var count = 0
@@ -88,9 +115,27 @@ enum AveragePoolKernel {
   }
 
   static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, shape: PoolShape) {
-    let c = shape.channels
-    for n in 0..<shape.batch {
-      for oy in 0..<shape.outputHeight {
+    ThreadPool.shared.parallelFor(
+      shape.batch * shape.outputHeight, work: shape.outputShape.count * 9,
+      Forward(x: x, y: y, shape: shape))
+  }
+
+  static func backward(dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, shape: PoolShape)
+  {
+    ThreadPool.shared.parallelFor(
+      shape.batch, work: shape.outputShape.count * 9, Backward(dy: dy, dx: dx, shape: shape))
+  }
+
+  struct Forward: ParallelJob {
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let shape: PoolShape
+
+    func run(_ outputRows: Range<Int>) {
+      let c = shape.channels
+      for outputRow in outputRows {
+        let n = outputRow / shape.outputHeight
+        let oy = outputRow % shape.outputHeight
         for ox in 0..<shape.outputWidth {
           let out = y + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
           out.update(repeating: 0, count: c)
@@ -98,24 +143,29 @@ enum AveragePoolKernel {
             let input = x + pixel * c
             for channel in 0..<c { out[channel] += input[channel] }
           }
-          let scale = 1 / windowCount(shape, n: n, oy: oy, ox: ox)
+          let scale = 1 / AveragePoolKernel.windowCount(shape, n: n, oy: oy, ox: ox)
           for channel in 0..<c { out[channel] *= scale }
         }
       }
     }
   }
 
-  static func backward(dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, shape: PoolShape)
-  {
-    let c = shape.channels
-    for n in 0..<shape.batch {
-      for oy in 0..<shape.outputHeight {
-        for ox in 0..<shape.outputWidth {
-          let gradient = dy + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
-          let scale = 1 / windowCount(shape, n: n, oy: oy, ox: ox)
-          shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
-            let target = dx + pixel * c
-            for channel in 0..<c { target[channel] += gradient[channel] * scale }
+  struct Backward: ParallelJob {
+    let dy: UnsafePointer<Float>
+    let dx: UnsafeMutablePointer<Float>
+    let shape: PoolShape
+
+    func run(_ images: Range<Int>) {
+      let c = shape.channels
+      for n in images {
+        for oy in 0..<shape.outputHeight {
+          for ox in 0..<shape.outputWidth {
+            let gradient = dy + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
+            let scale = 1 / AveragePoolKernel.windowCount(shape, n: n, oy: oy, ox: ox)
+            shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+              let target = dx + pixel * c
+              for channel in 0..<c { target[channel] += gradient[channel] * scale }
+            }
           }
         }
       }

@@ -31,18 +31,29 @@ public final class Adam {
     let correction2 = 1 - powf(beta2, Float(step))
     for (index, parameter) in parameters.enumerated() {
       guard let gradient = parameter.gradient else { continue }
-      let m = firstMoments[index].data
-      let v = secondMoments[index].data
-      let g = gradient.data
-      let theta = parameter.data
-      for element in 0..<parameter.count {
-        m[element] = beta1 * m[element] + (1 - beta1) * g[element]
-        v[element] = beta2 * v[element] + (1 - beta2) * g[element] * g[element]
-        let mHat = m[element] / correction1
-        let vHat = v[element] / correction2
-        theta[element] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
-      }
-      gradient.fill(0)
+      let job = AdamUpdate(
+        theta: parameter.data, gradient: gradient.data, m: firstMoments[index].data,
+        v: secondMoments[index].data, learningRate: learningRate, beta1: beta1, beta2: beta2,
+        epsilon: epsilon, correction1: correction1, correction2: correction2)
+      ThreadPool.shared.parallelFor(parameter.count, job)
+    }
+  }
+}
+
+/// Adam's update of one parameter over a range of its elements; clears the gradient.
+struct AdamUpdate: ParallelJob {
+  let theta, gradient, m, v: UnsafeMutablePointer<Float>
+  let learningRate, beta1, beta2, epsilon, correction1, correction2: Float
+
+  func run(_ range: Range<Int>) {
+    for element in range {
+      let g = gradient[element]
+      m[element] = beta1 * m[element] + (1 - beta1) * g
+      v[element] = beta2 * v[element] + (1 - beta2) * g * g
+      let mHat = m[element] / correction1
+      let vHat = v[element] / correction2
+      theta[element] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+      gradient[element] = 0
     }
   }
 }
