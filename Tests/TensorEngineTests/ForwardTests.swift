@@ -137,3 +137,19 @@ import Testing
     #expect(softmax[3...].allSatisfy { abs($0 - 1.0 / 3) < 1e-7 })
   }
 }
+
+@Suite struct VectorMathTests {
+  @Test func vectorExpMatchesTheLibraryToTwoUlps() {
+    var worst: Float = 0
+    for start in stride(from: -87.0, to: 87.8, by: 0.173) {
+      let x = Lanes((0..<16).map { Float(start + 0.0107 * Double($0)) })
+      let y = TensorEngine.exp(x)
+      for lane in 0..<16 {
+        let expected = Foundation.exp(Double(x[lane]))
+        worst = max(worst, Float(abs(Double(y[lane]) - expected) / expected))
+      }
+    }
+    #expect(worst < 3e-7, "worst relative error \(worst)")
+    #expect(TensorEngine.exp(Lanes(repeating: -500)).max() < 1e-37)
+  }
+}

@@ -96,7 +96,7 @@ final class ToyClassifier: Module {
     let ratio = Double(long) / Double(short)
     #expect(ratio < 4.5, "memory grew ×\(ratio) for ×4 length")
     #expect(
-      long < 4096 * 4096 / 8, "\(long) bytes at T = 4096; one score matrix per head would be 64 MiB"
+      long < 4096 * 4096, "\(long) bytes at T = 4096; one score matrix per head would be 64 MiB"
     )
   }
 }

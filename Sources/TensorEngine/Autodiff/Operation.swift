@@ -112,7 +112,8 @@ extension Operation {
 
     case .attention(let q, let k, let v, let o, let logSumExp, let shape):
       guard let dO = o.liveGradientIfAny else { return }
-      let scratch = tape.tensor(Shape(8 * shape.length * shape.headSize + AttentionKernel.keyBlock))
+      let scratch = tape.tensor(
+        Shape(shape.batch * shape.heads * AttentionKernel.backwardScratch(shape)))
       AttentionKernel.backward(
         q: q.data, k: k.data, v: v.data, o: o.data, dO: dO, logSumExp: logSumExp.data,
         dq: tape.gradientTarget(q), dk: tape.gradientTarget(k), dv: tape.gradientTarget(v),
