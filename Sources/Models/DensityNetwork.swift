@@ -78,7 +78,7 @@ public final class DensityNetwork: Module {
 
   /// Density per cell, [B, 1], for cells [B, 32, 32, C].
   public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
-    var h = tape.relu(stemNorm(stem(x, tape), tape))
+    var h = stemNorm(stem(x, tape), tape, relu: true)
     h = tape.maxPool2d(h, kernel: (3, 3), stride: (2, 2))
     h = pointwiseNorm(tape.relu(pointwise(h, tape)), tape)
     h = tape.maxPool2d(h, kernel: (3, 3), stride: (2, 2))

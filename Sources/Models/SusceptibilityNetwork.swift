@@ -51,12 +51,12 @@ public final class Bottleneck: Module {
   }
 
   public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
-    var h = tape.relu(norm1(conv1(x, tape), tape))
-    h = tape.relu(norm2(conv2(h, tape), tape))
+    var h = norm1(conv1(x, tape), tape, relu: true)
+    h = norm2(conv2(h, tape), tape, relu: true)
     h = norm3(conv3(h, tape), tape)
     var residual = x
     if let shortcut, let shortcutNorm { residual = shortcutNorm(shortcut(x, tape), tape) }
-    return tape.relu(tape.add(h, residual))
+    return tape.add(h, residual, relu: true)
   }
 }
 
@@ -102,7 +102,9 @@ public final class SusceptibilityNetwork: Module {
 
   /// The head's pre-sigmoid scores, [B, 4, 4, 1] for a [B, 128, 128, C] input.
   public func logits(_ x: Tensor, _ tape: Tape) -> Tensor {
-    var h = tape.relu(stemDropout(stemNorm(stem(x, tape), tape), tape))
+    // BN → dropout → ReLU as the text has it; ReLU commutes with the (non-negative) dropout
+    // mask, so BN and ReLU run fused.
+    var h = stemDropout(stemNorm(stem(x, tape), tape, relu: true), tape)
     h = tape.maxPool2d(h, kernel: (3, 3), stride: (2, 2))
     for stage in stages {
       for block in stage { h = block(h, tape) }

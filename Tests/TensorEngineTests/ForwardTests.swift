@@ -63,6 +63,15 @@ import Testing
     #expect(norm.runningMean.array == [1, -2])
   }
 
+  @Test func fusedReLUEqualsReLUAfterwards() {
+    let norm = BatchNorm(3)
+    norm.beta.copy(from: Tensor([0.1, -0.2, 0.3], shape: Shape(3)))
+    let tape = Tape()
+    #expect(norm(image, tape, relu: true).array == tape.relu(norm(image, tape)).array)
+    let other = wave(image.shape, 0.5, 0.9)
+    #expect(tape.add(image, other, relu: true).array == tape.relu(tape.add(image, other)).array)
+  }
+
   @Test func layerNorm() {
     let norm = LayerNorm(6)
     norm.gamma.copy(

@@ -86,6 +86,30 @@ import Testing
     }
   }
 
+  @Test(arguments: [false, true])
+  func batchNormFusedWithReLU(training: Bool) {
+    let x = distinct(Shape(4, 3, 5), requiresGradient: true)
+    let gamma = wave(Shape(5), 0.9, 0.3, requiresGradient: true)
+    let beta = wave(Shape(5), 0.7, 1.1, requiresGradient: true)
+    let mean = Tensor(zeros: Shape(5))
+    let variance = Tensor([0.5, 1, 2, 0.25, 4], shape: Shape(5))
+    checkGradients([x, gamma, beta], step: 1e-3) { tape in
+      training
+        ? tape.batchNorm(
+          x, gamma: gamma, beta: beta, runningMean: Tensor(zeros: Shape(5)),
+          runningVariance: Tensor(zeros: Shape(5)), momentum: 0.9, epsilon: 1e-3, relu: true)
+        : tape.batchNormInference(
+          x, gamma: gamma, beta: beta, runningMean: mean, runningVariance: variance, epsilon: 1e-3,
+          relu: true)
+    }
+  }
+
+  @Test func addFusedWithReLU() {
+    let a = distinct(Shape(3, 8), requiresGradient: true)
+    let b = wave(Shape(3, 8), 0.5, 0.9, scale: 0.05, requiresGradient: true)
+    checkGradients([a, b], step: 1e-3) { $0.add(a, b, relu: true) }
+  }
+
   @Test func layerNorm() {
     let x = wave(Shape(2, 5, 6), 0.41, 0.7, scale: 2, requiresGradient: true)
     let gamma = wave(Shape(6), 0.5, 0.1, requiresGradient: true)

@@ -7,13 +7,12 @@ enum Operation {
   case averagePool(x: Tensor, y: Tensor, shape: PoolShape)
   case batchNorm(
     x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, inverseStd: Tensor,
-    frozen: Bool)
+    frozen: Bool, relu: Bool)
   case layerNorm(
     x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, inverseStd: Tensor)
   case elementwise(ElementwiseFunction, x: Tensor, y: Tensor)
   case softmax(x: Tensor, y: Tensor)
-  case add(a: Tensor, b: Tensor, y: Tensor)
-  case multiply(a: Tensor, b: Tensor, y: Tensor)
+  case binary(BinaryKernel.Operation, a: Tensor, b: Tensor, y: Tensor)
   case reshape(x: Tensor, y: Tensor)
   case reduce(x: Tensor, y: Tensor, axis: Int, scale: Float)
   case concat(a: Tensor, b: Tensor, y: Tensor, axis: Int)
@@ -51,11 +50,13 @@ extension Operation {
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
       AveragePoolKernel.backward(dy: dy, dx: dx, shape: shape)
 
-    case .batchNorm(let x, let gamma, let beta, let y, let mean, let inverseStd, let frozen):
+    case .batchNorm(
+      let x, let gamma, let beta, let y, let mean, let inverseStd, let frozen, let relu):
       guard let dy = y.liveGradientIfAny else { return }
       let c = x.shape.last
       BatchNormKernel.backward(
-        x: x.data, dy: dy, gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
+        x: x.data, y: y.data, relu: relu, dy: dy, gamma: gamma.data, mean: mean.data,
+        inverseStd: inverseStd.data,
         dx: tape.gradientTarget(x), dgamma: tape.gradientTarget(gamma),
         dbeta: tape.gradientTarget(beta),
         sums: tape.tensor(Shape(2 * c)).data, rows: x.count / c, channels: c, frozen: frozen)
@@ -78,23 +79,16 @@ extension Operation {
       let d = x.shape.last
       SoftmaxKernel.backward(y: y.data, dy: dy, dx: dx, rows: x.count / d, features: d)
 
-    case .add(let a, let b, let y):
+    case .binary(let operation, let a, let b, let y):
       guard let dy = y.liveGradientIfAny else { return }
       BinaryKernel.backward(
-        .add, a: a.data, b: b.data, dy: dy, da: tape.gradientTarget(a), db: tape.gradientTarget(b),
-        count: a.count, period: b.count)
-
-    case .multiply(let a, let b, let y):
-      guard let dy = y.liveGradientIfAny else { return }
-      BinaryKernel.backward(
-        .multiply, a: a.data, b: b.data, dy: dy, da: tape.gradientTarget(a),
-        db: tape.gradientTarget(b),
-        count: a.count, period: b.count)
+        operation, a: a.data, b: b.data, y: y.data, dy: dy, da: tape.gradientTarget(a),
+        db: tape.gradientTarget(b), count: a.count, period: b.count)
 
     case .reshape(let x, let y):
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
       BinaryKernel.backward(
-        .add, a: dy, b: dy, dy: dy, da: dx, db: nil, count: x.count, period: x.count)
+        .add, a: dy, b: dy, y: dy, dy: dy, da: dx, db: nil, count: x.count, period: x.count)
 
     case .reduce(let x, let y, let axis, let scale):
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }

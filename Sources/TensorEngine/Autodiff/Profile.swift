@@ -36,7 +36,7 @@ extension Operation {
     case .batchNorm, .layerNorm: return .normalization
     case .elementwise: return .elementwise
     case .softmax: return .softmax
-    case .add, .multiply: return .arithmetic
+    case .binary: return .arithmetic
     case .reshape, .reduce, .concat: return .shape
     case .attention: return .attention
     case .loss: return .loss

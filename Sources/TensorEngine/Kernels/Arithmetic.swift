@@ -1,7 +1,8 @@
 /// Binary element-wise ops. `b` may be smaller than `a` when its shape is a suffix of a's
 /// (a bias per channel, a scale per feature): it then repeats over a's leading axes.
 enum BinaryKernel {
-  enum Operation { case add, multiply }
+  /// `addReLU` is max(a + b, 0): the residual sum of a ResNet block and its ReLU in one pass.
+  enum Operation { case add, addReLU, multiply }
 
   /// y = a ∘ b (b repeating with `period`), in parallel over elements.
   static func forward(
@@ -16,22 +17,34 @@ enum BinaryKernel {
   /// parameter-sized broadcast or a same-shape tensor).
   static func backward(
     _ operation: Operation, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    y: UnsafePointer<Float>,
     dy: UnsafePointer<Float>,
     da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, count: Int, period: Int
   ) {
+    if let da, let db, operation != .multiply, period == count {
+      // A residual sum: both inputs get the same (masked) gradient, in one pass.
+      ThreadPool.shared.parallelFor(
+        count, GradientOfSum(relu: operation == .addReLU, y: y, dy: dy, da: da, db: db))
+      return
+    }
     if let da {
       ThreadPool.shared.parallelFor(
-        count, GradientOfA(operation: operation, b: b, dy: dy, da: da, period: period))
+        count, GradientOfA(operation: operation, b: b, y: y, dy: dy, da: da, period: period))
     }
     guard let db else { return }
     if period == count {
       ThreadPool.shared.parallelFor(
-        count, GradientOfA(operation: operation, b: a, dy: dy, da: db, period: period))
+        count, GradientOfA(operation: operation, b: a, y: y, dy: dy, da: db, period: period))
       return
     }
     for start in stride(from: 0, to: count, by: period) {
       for index in 0..<period {
-        db[index] += operation == .add ? dy[start + index] : dy[start + index] * a[start + index]
+        let element = start + index
+        switch operation {
+        case .add: db[index] += dy[element]
+        case .addReLU: db[index] += y[element] > 0 ? dy[element] : 0
+        case .multiply: db[index] += dy[element] * a[element]
+        }
       }
     }
   }
@@ -45,24 +58,48 @@ enum BinaryKernel {
     func run(_ range: Range<Int>) {
       var phase = range.lowerBound % period
       for index in range {
-        y[index] = operation == .add ? a[index] + b[phase] : a[index] * b[phase]
+        switch operation {
+        case .add: y[index] = a[index] + b[phase]
+        case .addReLU: y[index] = max(a[index] + b[phase], 0)
+        case .multiply: y[index] = a[index] * b[phase]
+        }
         phase += 1
         if phase == period { phase = 0 }
       }
     }
   }
 
-  /// da += dy (add) or dy·b (multiply); with a and b swapped, the same-shape db.
+  /// da += g and db += g with g = dy, masked where y = 0 when `relu`.
+  struct GradientOfSum: ParallelJob {
+    let relu: Bool
+    let y, dy: UnsafePointer<Float>
+    let da, db: UnsafeMutablePointer<Float>
+
+    func run(_ range: Range<Int>) {
+      for index in range {
+        let g = relu && y[index] <= 0 ? 0 : dy[index]
+        da[index] += g
+        db[index] += g
+      }
+    }
+  }
+
+  /// da += dy (add; masked where y = 0 for addReLU) or dy·b (multiply); with a and b
+  /// swapped, the same-shape db.
   struct GradientOfA: ParallelJob {
     let operation: Operation
-    let b, dy: UnsafePointer<Float>
+    let b, y, dy: UnsafePointer<Float>
     let da: UnsafeMutablePointer<Float>
     let period: Int
 
     func run(_ range: Range<Int>) {
       var phase = range.lowerBound % period
       for index in range {
-        da[index] += operation == .add ? dy[index] : dy[index] * b[phase]
+        switch operation {
+        case .add: da[index] += dy[index]
+        case .addReLU: da[index] += y[index] > 0 ? dy[index] : 0
+        case .multiply: da[index] += dy[index] * b[phase]
+        }
         phase += 1
         if phase == period { phase = 0 }
       }
@@ -97,12 +134,14 @@ extension Tape {
     return b.count
   }
 
-  /// a + b, with b repeating over a's leading axes if its shape is a suffix of a's.
-  public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+  /// a + b, with b repeating over a's leading axes if its shape is a suffix of a's; then
+  /// max(·, 0) when `relu` (fused, as at the end of a residual block).
+  public func add(_ a: Tensor, _ b: Tensor, relu: Bool = false) -> Tensor {
     let period = broadcastPeriod(a, b, "add")
     let y = output(a.shape, a, b)
-    BinaryKernel.forward(.add, a: a.data, b: b.data, y: y.data, count: a.count, period: period)
-    record(.add(a: a, b: b, y: y), producing: y)
+    let operation: BinaryKernel.Operation = relu ? .addReLU : .add
+    BinaryKernel.forward(operation, a: a.data, b: b.data, y: y.data, count: a.count, period: period)
+    record(.binary(operation, a: a, b: b, y: y), producing: y)
     return y
   }
 
@@ -111,7 +150,7 @@ extension Tape {
     let period = broadcastPeriod(a, b, "multiply")
     let y = output(a.shape, a, b)
     BinaryKernel.forward(.multiply, a: a.data, b: b.data, y: y.data, count: a.count, period: period)
-    record(.multiply(a: a, b: b, y: y), producing: y)
+    record(.binary(.multiply, a: a, b: b, y: y), producing: y)
     return y
   }
 
@@ -123,7 +162,7 @@ extension Tape {
     let mask = tensor(x.shape)
     DropoutKernel.forward(
       x: x.data, mask: mask.data, y: y.data, count: x.count, rate: rate, random: &random)
-    record(.multiply(a: x, b: mask, y: y), producing: y)
+    record(.binary(.multiply, a: x, b: mask, y: y), producing: y)
     return y
   }
 }

@@ -11,33 +11,37 @@ enum BatchNormKernel {
     x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
     y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
     inverseStd: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
-    rows m: Int, channels c: Int, epsilon: Float
+    rows m: Int, channels c: Int, epsilon: Float, relu: Bool
   ) {
     ThreadPool.shared.parallelFor(
       c, work: m * c,
       Statistics(
         x: x, mean: mean, variance: variance, inverseStd: inverseStd, m: m, c: c, epsilon: epsilon))
     normalize(
-      x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, rows: m, channels: c
-    )
+      x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, rows: m,
+      channels: c,
+      relu: relu)
   }
 
-  /// y = γ·(x − μ)·(1/σ) + β.
+  /// y = γ·(x − μ)·(1/σ) + β, then max(y, 0) when `relu` (the fused BN → ReLU of ResNets).
   static func normalize(
     x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>,
     inverseStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-    rows m: Int, channels c: Int
+    rows m: Int, channels c: Int, relu: Bool
   ) {
     ThreadPool.shared.parallelFor(
       m, work: m * c,
-      Normalize(x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, c: c))
+      Normalize(
+        x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, c: c, relu: relu))
   }
 
   /// Gradients of batch norm: through the batch statistics (training), or through the
   /// per-channel affine map alone when the statistics were fixed (`frozen`, inference).
-  /// `sums` is scratch for 2·C floats.
+  /// With `relu`, dy is first masked where the output y was clipped to 0. `sums` is scratch
+  /// for 2·C floats.
   static func backward(
-    x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+    x: UnsafePointer<Float>, y: UnsafePointer<Float>, relu: Bool, dy: UnsafePointer<Float>,
+    gamma: UnsafePointer<Float>,
     mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
     dbeta: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>, rows m: Int,
@@ -46,19 +50,22 @@ enum BatchNormKernel {
     // sums[0..<c] = Σ dy, sums[c..<2c] = Σ dy·x̂.
     ThreadPool.shared.parallelFor(
       c, work: m * c,
-      GradientSums(x: x, dy: dy, mean: mean, inverseStd: inverseStd, sums: sums, m: m, c: c))
+      GradientSums(
+        x: x, y: y, relu: relu, dy: dy, mean: mean, inverseStd: inverseStd, sums: sums, m: m, c: c))
     if let dgamma { for channel in 0..<c { dgamma[channel] += sums[c + channel] } }
     if let dbeta { for channel in 0..<c { dbeta[channel] += sums[channel] } }
     guard let dx else { return }
     ThreadPool.shared.parallelFor(
       m, work: m * c,
       InputGradient(
-        x: x, dy: dy, gamma: gamma, mean: mean, inverseStd: inverseStd, sums: sums, dx: dx, m: m,
-        c: c,
-        frozen: frozen))
+        x: x, y: y, relu: relu, dy: dy, gamma: gamma, mean: mean, inverseStd: inverseStd,
+        sums: sums,
+        dx: dx, m: m, c: c, frozen: frozen))
   }
 
-  /// Mean, biased variance and 1/σ of a slice of channels.
+  /// Mean, biased variance and 1/σ of a slice of channels, in one pass: sums of x − s and
+  /// (x − s)² with s the channel's first value, which keeps E[(x−s)²] − E[x−s]² from
+  /// cancelling when the mean is large against the spread.
   struct Statistics: ParallelJob {
     let x: UnsafePointer<Float>
     let mean, variance, inverseStd: UnsafeMutablePointer<Float>
@@ -68,23 +75,24 @@ enum BatchNormKernel {
     func run(_ channels: Range<Int>) {
       let first = channels.lowerBound
       let width = channels.count
+      // Σ (x − s) accumulates in mean, Σ (x − s)² in variance.
       (mean + first).update(repeating: 0, count: width)
       (variance + first).update(repeating: 0, count: width)
-      for row in 0..<m {
-        let line = x + row * c + first
-        for index in 0..<width { mean[first + index] += line[index] }
-      }
-      let scale = 1 / Float(m)
-      for channel in channels { mean[channel] *= scale }
+      let shift = x + first
       for row in 0..<m {
         let line = x + row * c + first
         for index in 0..<width {
-          let centred = line[index] - mean[first + index]
+          let centred = line[index] - shift[index]
+          mean[first + index] += centred
           variance[first + index] += centred * centred
         }
       }
-      for channel in channels {
-        variance[channel] *= scale
+      let scale = 1 / Float(m)
+      for index in 0..<width {
+        let channel = first + index
+        let offset = mean[channel] * scale
+        mean[channel] = shift[index] + offset
+        variance[channel] = max(0, variance[channel] * scale - offset * offset)
         inverseStd[channel] = 1 / (variance[channel] + epsilon).squareRoot()
       }
     }
@@ -95,14 +103,17 @@ enum BatchNormKernel {
     let y: UnsafeMutablePointer<Float>
     let mean, inverseStd, gamma, beta: UnsafePointer<Float>
     let c: Int
+    let relu: Bool
 
     func run(_ rows: Range<Int>) {
+      let floor: Float = relu ? 0 : -.infinity
       for row in rows {
         let input = x + row * c
         let out = y + row * c
         for channel in 0..<c {
-          out[channel] =
+          let value =
             gamma[channel] * (input[channel] - mean[channel]) * inverseStd[channel] + beta[channel]
+          out[channel] = max(value, floor)
         }
       }
     }
@@ -110,7 +121,9 @@ enum BatchNormKernel {
 
   /// Σ dy and Σ dy·x̂ for a slice of channels.
   struct GradientSums: ParallelJob {
-    let x, dy, mean, inverseStd: UnsafePointer<Float>
+    let x, y: UnsafePointer<Float>
+    let relu: Bool
+    let dy, mean, inverseStd: UnsafePointer<Float>
     let sums: UnsafeMutablePointer<Float>
     let m, c: Int
 
@@ -121,12 +134,14 @@ enum BatchNormKernel {
       (sums + c + first).update(repeating: 0, count: width)
       for row in 0..<m {
         let input = x + row * c + first
+        let output = y + row * c + first
         let gradient = dy + row * c + first
         for index in 0..<width {
           let channel = first + index
           let xhat = (input[index] - mean[channel]) * inverseStd[channel]
-          sums[channel] += gradient[index]
-          sums[c + channel] += gradient[index] * xhat
+          let g = relu && output[index] <= 0 ? 0 : gradient[index]
+          sums[channel] += g
+          sums[c + channel] += g * xhat
         }
       }
     }
@@ -134,7 +149,9 @@ enum BatchNormKernel {
 
   /// dx for a block of rows: through the batch statistics, or (frozen) the affine map only.
   struct InputGradient: ParallelJob {
-    let x, dy, gamma, mean, inverseStd, sums: UnsafePointer<Float>
+    let x, y: UnsafePointer<Float>
+    let relu: Bool
+    let dy, gamma, mean, inverseStd, sums: UnsafePointer<Float>
     let dx: UnsafeMutablePointer<Float>
     let m, c: Int
     let frozen: Bool
@@ -143,13 +160,15 @@ enum BatchNormKernel {
       let scale: Float = frozen ? 0 : 1 / Float(m)
       for row in rows {
         let input = x + row * c
+        let output = y + row * c
         let gradient = dy + row * c
         let target = dx + row * c
         for channel in 0..<c {
           let xhat = (input[channel] - mean[channel]) * inverseStd[channel]
+          let g = relu && output[channel] <= 0 ? 0 : gradient[channel]
           target[channel] +=
             gamma[channel] * inverseStd[channel]
-            * (gradient[channel] - scale * sums[channel] - xhat * scale * sums[c + channel])
+            * (g - scale * sums[channel] - xhat * scale * sums[c + channel])
         }
       }
     }
@@ -212,11 +231,12 @@ enum LayerNormKernel {
 }
 
 extension Tape {
-  /// Batch normalisation with batch statistics (training). Updates the running averages:
+  /// Batch normalisation with batch statistics (training), followed by ReLU when `relu`
+  /// (fused: one pass, one tensor). Updates the running averages:
   /// running = momentum·running + (1 − momentum)·batch, with the unbiased batch variance.
   public func batchNorm(
     _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
-    momentum: Float, epsilon: Float
+    momentum: Float, epsilon: Float, relu: Bool = false
   ) -> Tensor {
     let c = x.shape.last
     let m = x.count / c
@@ -227,7 +247,8 @@ extension Tape {
     let variance = tensor(Shape(c))
     BatchNormKernel.forwardTraining(
       x: x.data, gamma: gamma.data, beta: beta.data, y: y.data, mean: mean.data,
-      inverseStd: inverseStd.data, variance: variance.data, rows: m, channels: c, epsilon: epsilon)
+      inverseStd: inverseStd.data, variance: variance.data, rows: m, channels: c, epsilon: epsilon,
+      relu: relu)
     let unbias = m > 1 ? Float(m) / Float(m - 1) : 1
     for channel in 0..<c {
       runningMean[channel] = momentum * runningMean[channel] + (1 - momentum) * mean[channel]
@@ -236,16 +257,17 @@ extension Tape {
     }
     record(
       .batchNorm(
-        x: x, gamma: gamma, beta: beta, y: y, mean: mean, inverseStd: inverseStd, frozen: false),
+        x: x, gamma: gamma, beta: beta, y: y, mean: mean, inverseStd: inverseStd, frozen: false,
+        relu: relu),
       producing: y)
     return y
   }
 
-  /// Batch normalisation with fixed statistics (inference, or frozen layers); differentiable
-  /// with respect to x, γ and β.
+  /// Batch normalisation with fixed statistics (inference, or frozen layers), followed by
+  /// ReLU when `relu`; differentiable with respect to x, γ and β.
   public func batchNormInference(
     _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
-    epsilon: Float
+    epsilon: Float, relu: Bool = false
   ) -> Tensor {
     let c = x.shape.last
     let y = output(x.shape, x, gamma, beta)
@@ -255,11 +277,11 @@ extension Tape {
     }
     BatchNormKernel.normalize(
       x: x.data, y: y.data, mean: runningMean.data, inverseStd: inverseStd.data, gamma: gamma.data,
-      beta: beta.data, rows: x.count / c, channels: c)
+      beta: beta.data, rows: x.count / c, channels: c, relu: relu)
     record(
       .batchNorm(
         x: x, gamma: gamma, beta: beta, y: y, mean: runningMean, inverseStd: inverseStd,
-        frozen: true),
+        frozen: true, relu: relu),
       producing: y)
     return y
   }

@@ -61,15 +61,16 @@ public final class BatchNorm: Module {
     self.epsilon = epsilon
   }
 
-  public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
+  /// Normalises `x`; with `relu`, also applies ReLU in the same pass.
+  public func callAsFunction(_ x: Tensor, _ tape: Tape, relu: Bool = false) -> Tensor {
     if isTraining {
       return tape.batchNorm(
         x, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance,
-        momentum: momentum, epsilon: epsilon)
+        momentum: momentum, epsilon: epsilon, relu: relu)
     }
     return tape.batchNormInference(
       x, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance,
-      epsilon: epsilon)
+      epsilon: epsilon, relu: relu)
   }
 }
 
