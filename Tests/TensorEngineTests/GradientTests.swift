@@ -110,6 +110,58 @@ import Testing
     checkGradients([a, b], step: 1e-3) { $0.add(a, b, relu: true) }
   }
 
+  /// 37 channels split over two threads as 18 + 19: sixteen in vector lanes, the rest scalar.
+  @Test func batchNormInVectorLanes() {
+    let x = distinct(Shape(6, 37), requiresGradient: true)
+    let gamma = wave(Shape(37), 0.9, 0.3, requiresGradient: true)
+    let beta = wave(Shape(37), 0.7, 1.1, requiresGradient: true)
+    checkGradients([x, gamma, beta], step: 1e-3) { tape in
+      tape.batchNorm(
+        x, gamma: gamma, beta: beta, runningMean: Tensor(zeros: Shape(37)),
+        runningVariance: Tensor(zeros: Shape(37)), momentum: 0.9, epsilon: 1e-3)
+    }
+  }
+
+  /// The fused ReLU in vector lanes gives exactly the gradients of BN followed by ReLU.
+  @Test func fusedReLUGradientsEqualTheUnfusedOnes() {
+    func gradients(fused: Bool) -> [[Float]] {
+      let x = distinct(Shape(6, 37), requiresGradient: true)
+      let gamma = wave(Shape(37), 0.9, 0.3, requiresGradient: true)
+      let beta = wave(Shape(37), 0.7, 1.1, requiresGradient: true)
+      let tape = Tape()
+      let statistics = (Tensor(zeros: Shape(37)), Tensor(zeros: Shape(37)))
+      let normalized = tape.batchNorm(
+        x, gamma: gamma, beta: beta, runningMean: statistics.0, runningVariance: statistics.1,
+        momentum: 0.9, epsilon: 1e-3, relu: fused)
+      let y = fused ? normalized : tape.relu(normalized)
+      tape.backward(from: y, seed: wave(y.shape, 0.61, 0.3))
+      return [x, gamma, beta].map { $0.gradient!.array }
+    }
+    let fused = gradients(fused: true)
+    let unfused = gradients(fused: false)
+    for (a, b) in zip(fused, unfused) {
+      #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+    }
+  }
+
+  /// x feeds both a convolution and the residual sum, so its gradient is first assigned
+  /// and then accumulated (through the pointwise GEMM or through col2im).
+  @Test(arguments: [1, 3])
+  func residualBlockGradientsAccumulate(kernel: Int) {
+    let x = distinct(Shape(2, 4, 4, 3), requiresGradient: true)
+    let w = wave(Shape(kernel, kernel, 3, 3), 0.23, 0.5, scale: 0.5, requiresGradient: true)
+    let gamma = wave(Shape(3), 0.9, 0.3, requiresGradient: true)
+    let beta = wave(Shape(3), 0.7, 1.1, requiresGradient: true)
+    checkGradients([x, w, gamma, beta], step: 1e-3) { tape in
+      let h = tape.conv2d(x, weight: w, bias: nil, padding: Padding2D(kernel / 2))
+      let normalized = tape.batchNorm(
+        h, gamma: gamma, beta: beta, runningMean: Tensor(zeros: Shape(3)),
+        runningVariance: Tensor(zeros: Shape(3)), momentum: 0.9, epsilon: 1e-3, relu: true)
+      let sum = tape.add(normalized, x, relu: true)
+      return tape.multiply(sum, tape.sigmoid(x))
+    }
+  }
+
   @Test func layerNorm() {
     let x = wave(Shape(2, 5, 6), 0.41, 0.7, scale: 2, requiresGradient: true)
     let gamma = wave(Shape(6), 0.5, 0.1, requiresGradient: true)

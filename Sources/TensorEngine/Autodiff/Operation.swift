@@ -28,15 +28,17 @@ extension Operation {
     case .linear(let x, let weight, let bias, let y):
       guard let dy = y.liveGradientIfAny else { return }
       let k = x.shape.last
+      let dx = tape.gradientDestination(x)
       LinearKernel.backward(
-        x: x.data, w: weight.data, dy: dy, dx: tape.gradientTarget(x),
+        x: x.data, w: weight.data, dy: dy, dx: dx?.pointer, accumulateDX: dx?.accumulate ?? true,
         dw: tape.gradientTarget(weight),
         db: tape.gradientTarget(bias), rows: x.count / k, inputs: k, outputs: weight.shape[1])
 
     case .conv2d(let x, let weight, let bias, let y, let shape):
       guard let dy = y.liveGradientIfAny else { return }
+      let dx = tape.gradientDestination(x)
       Conv2DKernel.backward(
-        x: x.data, w: weight.data, dy: dy, dx: tape.gradientTarget(x),
+        x: x.data, w: weight.data, dy: dy, dx: dx?.pointer, accumulateDX: dx?.accumulate ?? true,
         dw: tape.gradientTarget(weight),
         db: tape.gradientTarget(bias), shape: shape,
         chunkRows: Conv2DKernel.chunkRows(shape, budget: tape.im2colBudget),
@@ -54,10 +56,11 @@ extension Operation {
       let x, let gamma, let beta, let y, let mean, let inverseStd, let frozen, let relu):
       guard let dy = y.liveGradientIfAny else { return }
       let c = x.shape.last
+      let dx = tape.gradientDestination(x)
       BatchNormKernel.backward(
-        x: x.data, y: y.data, relu: relu, dy: dy, gamma: gamma.data, mean: mean.data,
-        inverseStd: inverseStd.data,
-        dx: tape.gradientTarget(x), dgamma: tape.gradientTarget(gamma),
+        x: x.data, y: y.data, relu: relu, dy: dy, accumulateDX: dx?.accumulate ?? true,
+        gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
+        dx: dx?.pointer, dgamma: tape.gradientTarget(gamma),
         dbeta: tape.gradientTarget(beta),
         sums: tape.tensor(Shape(2 * c)).data, rows: x.count / c, channels: c, frozen: frozen)
 
@@ -71,8 +74,10 @@ extension Operation {
         rows: x.count / d, features: d)
 
     case .elementwise(let function, let x, let y):
-      guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
-      ElementwiseKernel.backward(function, x: x.data, y: y.data, dy: dy, dx: dx, count: x.count)
+      guard let dy = y.liveGradientIfAny, let dx = tape.gradientDestination(x) else { return }
+      ElementwiseKernel.backward(
+        function, x: x.data, y: y.data, dy: dy, dx: dx.pointer, accumulate: dx.accumulate,
+        count: x.count)
 
     case .softmax(let x, let y):
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
@@ -82,13 +87,14 @@ extension Operation {
     case .binary(let operation, let a, let b, let y):
       guard let dy = y.liveGradientIfAny else { return }
       BinaryKernel.backward(
-        operation, a: a.data, b: b.data, y: y.data, dy: dy, da: tape.gradientTarget(a),
-        db: tape.gradientTarget(b), count: a.count, period: b.count)
+        operation, a: a.data, b: b.data, y: y.data, dy: dy, da: tape.gradientDestination(a),
+        db: tape.gradientDestination(b), count: a.count, period: b.count)
 
     case .reshape(let x, let y):
-      guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }
+      guard let dy = y.liveGradientIfAny else { return }
       BinaryKernel.backward(
-        .add, a: dy, b: dy, y: dy, dy: dy, da: dx, db: nil, count: x.count, period: x.count)
+        .add, a: dy, b: dy, y: dy, dy: dy, da: tape.gradientDestination(x), db: nil, count: x.count,
+        period: x.count)
 
     case .reduce(let x, let y, let axis, let scale):
       guard let dy = y.liveGradientIfAny, let dx = tape.gradientTarget(x) else { return }

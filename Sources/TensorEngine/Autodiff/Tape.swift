@@ -67,6 +67,18 @@ public final class Tape {
     return tensor.liveGradient(allocations: &allocations).data
   }
 
+  /// Where a kernel that writes every element of `tensor`'s gradient should put it, and
+  /// whether to add (`accumulate`: another op already contributed) or to assign (the first
+  /// contribution of the step, which saves zeroing the buffer first). Nil when no gradient
+  /// flows to `tensor`.
+  func gradientDestination(_ tensor: Tensor?) -> (
+    pointer: UnsafeMutablePointer<Float>, accumulate: Bool
+  )? {
+    guard let tensor, tensor.requiresGradient else { return nil }
+    let accumulate = tensor.gradientIsLive
+    return (tensor.liveGradient(allocations: &allocations, zeroed: false).data, accumulate)
+  }
+
   /// The next tensor object in step order (created on first use).
   private func nextSlot(requiresGradient: Bool) -> Tensor {
     if nextTensor == tensors.count {

@@ -62,7 +62,10 @@ public final class Tensor {
     return data[0]
   }
 
-  public func fill(_ value: Float) {
+  public func fill(_ value: Float) { Tensor.fill(data, count: count, with: value) }
+
+  /// Sets `count` floats at `data` to `value`, in parallel.
+  static func fill(_ data: UnsafeMutablePointer<Float>, count: Int, with value: Float) {
     ThreadPool.shared.parallelFor(count, Fill(data: data, value: value))
   }
 
@@ -102,9 +105,10 @@ public final class Tensor {
     self.shape = shape
   }
 
-  /// The gradient tensor, zeroed on first use in a step; `allocations` counts the buffers
-  /// this had to create or grow.
-  func liveGradient(allocations: inout Int) -> Tensor {
+  /// The gradient tensor, zeroed on first use in a step (unless `zeroed` is false: the
+  /// caller then overwrites every element); `allocations` counts the buffers this had to
+  /// create or grow.
+  func liveGradient(allocations: inout Int, zeroed: Bool = true) -> Tensor {
     if let gradient, gradientIsLive { return gradient }
     let gradient: Tensor
     if let existing = self.gradient {
@@ -114,7 +118,7 @@ public final class Tensor {
       gradient = Tensor(zeros: shape)
       allocations += 1
     }
-    gradient.fill(0)
+    if zeroed { gradient.fill(0) }
     self.gradient = gradient
     gradientIsLive = true
     return gradient

@@ -13,30 +13,42 @@ enum BinaryKernel {
       count, Forward(operation: operation, a: a, b: b, y: y, period: period))
   }
 
-  /// da += dy (add) or dy·b (multiply), in parallel; db accumulated serially (b is a
-  /// parameter-sized broadcast or a same-shape tensor).
+  /// Gradients of a binary op: da (+)= dy (add; masked where y = 0 for addReLU) or dy·b
+  /// (multiply), in parallel; db likewise (accumulated serially when b is broadcast). Each
+  /// destination is assigned on its first contribution of the step, added to otherwise.
   static func backward(
     _ operation: Operation, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     y: UnsafePointer<Float>,
     dy: UnsafePointer<Float>,
-    da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, count: Int, period: Int
+    da: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?,
+    db: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?, count: Int, period: Int
   ) {
     if let da, let db, operation != .multiply, period == count {
       // A residual sum: both inputs get the same (masked) gradient, in one pass.
       ThreadPool.shared.parallelFor(
-        count, GradientOfSum(relu: operation == .addReLU, y: y, dy: dy, da: da, db: db))
+        count,
+        GradientOfSum(
+          relu: operation == .addReLU, y: y, dy: dy, da: da.pointer, accumulateA: da.accumulate,
+          db: db.pointer, accumulateB: db.accumulate))
       return
     }
     if let da {
       ThreadPool.shared.parallelFor(
-        count, GradientOfA(operation: operation, b: b, y: y, dy: dy, da: da, period: period))
+        count,
+        GradientOfA(
+          operation: operation, b: b, y: y, dy: dy, da: da.pointer, accumulate: da.accumulate,
+          period: period))
     }
-    guard let db else { return }
+    guard let (db, accumulateB) = db else { return }
     if period == count {
       ThreadPool.shared.parallelFor(
-        count, GradientOfA(operation: operation, b: a, y: y, dy: dy, da: db, period: period))
+        count,
+        GradientOfA(
+          operation: operation, b: a, y: y, dy: dy, da: db, accumulate: accumulateB, period: period)
+      )
       return
     }
+    if !accumulateB { db.update(repeating: 0, count: period) }
     for start in stride(from: 0, to: count, by: period) {
       for index in 0..<period {
         let element = start + index
@@ -73,13 +85,16 @@ enum BinaryKernel {
   struct GradientOfSum: ParallelJob {
     let relu: Bool
     let y, dy: UnsafePointer<Float>
-    let da, db: UnsafeMutablePointer<Float>
+    let da: UnsafeMutablePointer<Float>
+    let accumulateA: Bool
+    let db: UnsafeMutablePointer<Float>
+    let accumulateB: Bool
 
     func run(_ range: Range<Int>) {
       for index in range {
         let g = relu && y[index] <= 0 ? 0 : dy[index]
-        da[index] += g
-        db[index] += g
+        da[index] = (accumulateA ? da[index] : 0) + g
+        db[index] = (accumulateB ? db[index] : 0) + g
       }
     }
   }
@@ -90,15 +105,17 @@ enum BinaryKernel {
     let operation: Operation
     let b, y, dy: UnsafePointer<Float>
     let da: UnsafeMutablePointer<Float>
+    let accumulate: Bool
     let period: Int
 
     func run(_ range: Range<Int>) {
       var phase = range.lowerBound % period
       for index in range {
+        let previous = accumulate ? da[index] : 0
         switch operation {
-        case .add: da[index] += dy[index]
-        case .addReLU: da[index] += y[index] > 0 ? dy[index] : 0
-        case .multiply: da[index] += dy[index] * b[phase]
+        case .add: da[index] = previous + dy[index]
+        case .addReLU: da[index] = previous + (y[index] > 0 ? dy[index] : 0)
+        case .multiply: da[index] = previous + dy[index] * b[phase]
         }
         phase += 1
         if phase == period { phase = 0 }

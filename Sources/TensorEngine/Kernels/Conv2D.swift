@@ -203,7 +203,7 @@ enum Conv2DKernel {
 
   static func backward(
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-    dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+    dx: UnsafeMutablePointer<Float>?, accumulateDX: Bool, dw: UnsafeMutablePointer<Float>?,
     db: UnsafeMutablePointer<Float>?, shape: ConvShape, chunkRows chunk: Int,
     scratch: (Int) -> UnsafeMutablePointer<Float>
   ) {
@@ -212,10 +212,15 @@ enum Conv2DKernel {
     if let db { addColumnSums(of: dy, rows: shape.rows, columns: n, into: db) }
     if shape.geometry.isPointwise {
       LinearKernel.backward(
-        x: x, w: w, dy: dy, dx: dx, dw: dw, db: nil, rows: shape.rows, inputs: k, outputs: n)
+        x: x, w: w, dy: dy, dx: dx, accumulateDX: accumulateDX, dw: dw, db: nil, rows: shape.rows,
+        inputs: k, outputs: n)
       return
     }
     let columns = scratch(chunk * k)
+    if let dx, !accumulateDX {
+      Tensor.fill(
+        dx, count: shape.batch * shape.height * shape.width * shape.inputChannels, with: 0)
+    }
     for start in stride(from: 0, to: shape.rows, by: chunk) {
       let count = min(chunk, shape.rows - start)
       let dyChunk = dy + start * n

@@ -57,9 +57,10 @@ enum ElementwiseKernel {
 
   static func backward(
     _ function: ElementwiseFunction, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
-    dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int
+    dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int
   ) {
-    ThreadPool.shared.parallelFor(count, Backward(function: function, x: x, y: y, dy: dy, dx: dx))
+    ThreadPool.shared.parallelFor(
+      count, Backward(function: function, x: x, y: y, dy: dy, dx: dx, accumulate: accumulate))
   }
 
   struct Forward: ParallelJob {
@@ -76,9 +77,13 @@ enum ElementwiseKernel {
     let function: ElementwiseFunction
     let x, y, dy: UnsafePointer<Float>
     let dx: UnsafeMutablePointer<Float>
+    let accumulate: Bool
 
     func run(_ range: Range<Int>) {
-      for index in range { dx[index] += dy[index] * function.derivative(x: x[index], y: y[index]) }
+      for index in range {
+        let previous = accumulate ? dx[index] : 0
+        dx[index] = previous + dy[index] * function.derivative(x: x[index], y: y[index])
+      }
     }
   }
 }

@@ -14,15 +14,18 @@ enum LinearKernel {
       ldc: n)
   }
 
-  /// Accumulates dx += dy·Wᵀ, dW += xᵀ·dy, db += Σ_rows dy (each only when asked for).
+  /// dx (+)= dy·Wᵀ (assigned unless `accumulateDX`), dW += xᵀ·dy, db += Σ_rows dy (each only
+  /// when asked for).
   static func backward(
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-    dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+    dx: UnsafeMutablePointer<Float>?, accumulateDX: Bool = true, dw: UnsafeMutablePointer<Float>?,
     db: UnsafeMutablePointer<Float>?, rows m: Int, inputs k: Int, outputs n: Int
   ) {
     if let dx {
       gemm(
-        .none, .transposed, m: m, n: k, k: n, a: dy, lda: n, b: w, ldb: n, beta: 1, c: dx, ldc: k)
+        .none, .transposed, m: m, n: k, k: n, a: dy, lda: n, b: w, ldb: n,
+        beta: accumulateDX ? 1 : 0,
+        c: dx, ldc: k)
     }
     if let dw {
       gemm(

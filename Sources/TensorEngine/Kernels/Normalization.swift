@@ -41,7 +41,7 @@ enum BatchNormKernel {
   /// for 2·C floats.
   static func backward(
     x: UnsafePointer<Float>, y: UnsafePointer<Float>, relu: Bool, dy: UnsafePointer<Float>,
-    gamma: UnsafePointer<Float>,
+    accumulateDX: Bool, gamma: UnsafePointer<Float>,
     mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
     dbeta: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>, rows m: Int,
@@ -59,12 +59,15 @@ enum BatchNormKernel {
       m, work: m * c,
       InputGradient(
         x: x, y: y, relu: relu, dy: dy, gamma: gamma, mean: mean, inverseStd: inverseStd,
-        sums: sums,
-        dx: dx, m: m, c: c, frozen: frozen))
+        sums: sums, dx: dx, accumulate: accumulateDX, m: m, c: c, frozen: frozen))
   }
 
+  // The jobs below walk each row in blocks of sixteen channels held in vector lanes, with
+  // a scalar loop for the remainder; per-channel accumulators live in the (L1-resident)
+  // output arrays, loaded and stored as lanes.
+
   /// Mean, biased variance and 1/σ of a slice of channels, in one pass: sums of x − s and
-  /// (x − s)² with s the channel's first value, which keeps E[(x−s)²] − E[x−s]² from
+  /// (x − s)² with s the channel's value in row 0, which keeps E[(x−s)²] − E[x−s]² from
   /// cancelling when the mean is large against the spread.
   struct Statistics: ParallelJob {
     let x: UnsafePointer<Float>
@@ -73,25 +76,29 @@ enum BatchNormKernel {
     let epsilon: Float
 
     func run(_ channels: Range<Int>) {
-      let first = channels.lowerBound
-      let width = channels.count
       // Σ (x − s) accumulates in mean, Σ (x − s)² in variance.
-      (mean + first).update(repeating: 0, count: width)
-      (variance + first).update(repeating: 0, count: width)
-      let shift = x + first
+      (mean + channels.lowerBound).update(repeating: 0, count: channels.count)
+      (variance + channels.lowerBound).update(repeating: 0, count: channels.count)
       for row in 0..<m {
-        let line = x + row * c + first
-        for index in 0..<width {
-          let centred = line[index] - shift[index]
-          mean[first + index] += centred
-          variance[first + index] += centred * centred
+        let line = x + row * c
+        var channel = channels.lowerBound
+        while channel + 16 <= channels.upperBound {
+          let centred = line.lanes(at: channel) - x.lanes(at: channel)
+          mean.store(mean.lanes(at: channel) + centred, at: channel)
+          variance.store(variance.lanes(at: channel) + centred * centred, at: channel)
+          channel += 16
+        }
+        while channel < channels.upperBound {
+          let centred = line[channel] - x[channel]
+          mean[channel] += centred
+          variance[channel] += centred * centred
+          channel += 1
         }
       }
       let scale = 1 / Float(m)
-      for index in 0..<width {
-        let channel = first + index
+      for channel in channels {
         let offset = mean[channel] * scale
-        mean[channel] = shift[index] + offset
+        mean[channel] = x[channel] + offset
         variance[channel] = max(0, variance[channel] * scale - offset * offset)
         inverseStd[channel] = 1 / (variance[channel] + epsilon).squareRoot()
       }
@@ -110,16 +117,25 @@ enum BatchNormKernel {
       for row in rows {
         let input = x + row * c
         let out = y + row * c
-        for channel in 0..<c {
+        var channel = 0
+        while channel + 16 <= c {
+          let value =
+            gamma.lanes(at: channel) * (input.lanes(at: channel) - mean.lanes(at: channel))
+            * inverseStd.lanes(at: channel) + beta.lanes(at: channel)
+          out.store(value.replacing(with: floor, where: value .< floor), at: channel)
+          channel += 16
+        }
+        while channel < c {
           let value =
             gamma[channel] * (input[channel] - mean[channel]) * inverseStd[channel] + beta[channel]
           out[channel] = max(value, floor)
+          channel += 1
         }
       }
     }
   }
 
-  /// Σ dy and Σ dy·x̂ for a slice of channels.
+  /// Σ g and Σ g·x̂ for a slice of channels, g = dy masked where a fused ReLU clipped y.
   struct GradientSums: ParallelJob {
     let x, y: UnsafePointer<Float>
     let relu: Bool
@@ -128,20 +144,27 @@ enum BatchNormKernel {
     let m, c: Int
 
     func run(_ channels: Range<Int>) {
-      let first = channels.lowerBound
-      let width = channels.count
-      (sums + first).update(repeating: 0, count: width)
-      (sums + c + first).update(repeating: 0, count: width)
+      let sumG = sums
+      let sumGXhat = sums + c
+      (sumG + channels.lowerBound).update(repeating: 0, count: channels.count)
+      (sumGXhat + channels.lowerBound).update(repeating: 0, count: channels.count)
       for row in 0..<m {
-        let input = x + row * c + first
-        let output = y + row * c + first
-        let gradient = dy + row * c + first
-        for index in 0..<width {
-          let channel = first + index
-          let xhat = (input[index] - mean[channel]) * inverseStd[channel]
-          let g = relu && output[index] <= 0 ? 0 : gradient[index]
-          sums[channel] += g
-          sums[c + channel] += g * xhat
+        let (input, output, gradient) = (x + row * c, y + row * c, dy + row * c)
+        var channel = channels.lowerBound
+        while channel + 16 <= channels.upperBound {
+          var g = gradient.lanes(at: channel)
+          if relu { g = g.replacing(with: 0, where: output.lanes(at: channel) .<= 0) }
+          let xhat =
+            (input.lanes(at: channel) - mean.lanes(at: channel)) * inverseStd.lanes(at: channel)
+          sumG.store(sumG.lanes(at: channel) + g, at: channel)
+          sumGXhat.store(sumGXhat.lanes(at: channel) + g * xhat, at: channel)
+          channel += 16
+        }
+        while channel < channels.upperBound {
+          let g = relu && output[channel] <= 0 ? 0 : gradient[channel]
+          sumG[channel] += g
+          sumGXhat[channel] += g * (input[channel] - mean[channel]) * inverseStd[channel]
+          channel += 1
         }
       }
     }
@@ -153,22 +176,38 @@ enum BatchNormKernel {
     let relu: Bool
     let dy, gamma, mean, inverseStd, sums: UnsafePointer<Float>
     let dx: UnsafeMutablePointer<Float>
+    /// Add to dx (another op already contributed) or assign (the first contribution).
+    let accumulate: Bool
     let m, c: Int
     let frozen: Bool
 
     func run(_ rows: Range<Int>) {
       let scale: Float = frozen ? 0 : 1 / Float(m)
+      let (sumG, sumGXhat) = (sums, sums + c)
       for row in rows {
-        let input = x + row * c
-        let output = y + row * c
-        let gradient = dy + row * c
-        let target = dx + row * c
-        for channel in 0..<c {
-          let xhat = (input[channel] - mean[channel]) * inverseStd[channel]
+        let (input, output, gradient, target) = (
+          x + row * c, y + row * c, dy + row * c, dx + row * c
+        )
+        var channel = 0
+        while channel + 16 <= c {
+          var g = gradient.lanes(at: channel)
+          if relu { g = g.replacing(with: 0, where: output.lanes(at: channel) .<= 0) }
+          let invStd = inverseStd.lanes(at: channel)
+          let xhat = (input.lanes(at: channel) - mean.lanes(at: channel)) * invStd
+          let value =
+            gamma.lanes(at: channel) * invStd
+            * (g - scale * sumG.lanes(at: channel) - xhat * scale * sumGXhat.lanes(at: channel))
+          target.store(accumulate ? target.lanes(at: channel) + value : value, at: channel)
+          channel += 16
+        }
+        while channel < c {
           let g = relu && output[channel] <= 0 ? 0 : gradient[channel]
-          target[channel] +=
+          let xhat = (input[channel] - mean[channel]) * inverseStd[channel]
+          let value =
             gamma[channel] * inverseStd[channel]
-            * (g - scale * sums[channel] - xhat * scale * sums[c + channel])
+            * (g - scale * sumG[channel] - xhat * scale * sumGXhat[channel])
+          target[channel] = accumulate ? target[channel] + value : value
+          channel += 1
         }
       }
     }
