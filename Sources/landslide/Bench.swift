@@ -28,8 +28,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Batch size (default: 16, 128 and 16 for the three networks).")
   var batch: Int?
 
-  @Option(help: "Timed training steps per network.")
-  var steps = 5
+  @Option(help: "Timed training steps per network (default: 5, 30 and 3 for the three).")
+  var steps: Int?
 
   @Option(help: "Untimed steps first (the first step allocates the reusable buffers).")
   var warmup = 2
@@ -57,7 +57,7 @@ struct Bench: ParsableCommand {
   var rowOnly = false
 
   func validate() throws {
-    guard steps > 0, warmup > 0, threads > 0, length > 0, batch ?? 1 > 0 else {
+    guard steps ?? 1 > 0, warmup > 0, threads > 0, length > 0, batch ?? 1 > 0 else {
       throw ValidationError("--steps, --warmup, --threads, --length and --batch must be positive")
     }
     guard blockCounts.count == 4, blockCounts.allSatisfy({ $0 >= 1 }) else {
@@ -96,10 +96,11 @@ struct Bench: ParsableCommand {
   /// Runs one network in a child process with the same options.
   private func runChild(_ single: Network) throws {
     var arguments = [
-      "bench", "--network", single.rawValue, "--steps", "\(steps)", "--warmup", "\(warmup)",
+      "bench", "--network", single.rawValue, "--warmup", "\(warmup)",
       "--threads", "\(threads)", "--length", "\(length)", "--blocks", blocks,
     ]
     if let batch { arguments += ["--batch", "\(batch)"] }
+    if let steps { arguments += ["--steps", "\(steps)"] }
     if profile { arguments.append("--profile") }
     arguments.append(json ? "--json" : "--row-only")
     let child = Process()
@@ -166,6 +167,7 @@ struct Bench: ParsableCommand {
         adam.update(learningRate: 1e-3)
       }
     }
+    let steps = self.steps ?? Self.defaultSteps[network]!
     for _ in 0..<warmup { step() }
     if profile { tape.profile = Profile() }
     let allocationsBefore = AllocationCounter.count
@@ -220,6 +222,9 @@ struct Bench: ParsableCommand {
     return name.padding(toLength: 14, withPad: " ", startingAt: 0)
       + String(format: "%11.1f  %11.1f  %5.1f %%", forward, backward, share)
   }
+
+  /// Enough steps for a stable figure in a few seconds each.
+  static let defaultSteps: [Network: Int] = [.susceptibility: 5, .density: 30, .transformer: 3]
 
   /// Deterministic inputs in [0, 1), like min–max normalised predictors.
   static func inputs(_ shape: Shape) -> Tensor {

@@ -45,9 +45,10 @@ import Testing
     }
   }
 
-  @Test(arguments: [Padding2D.none, Padding2D(1)])
-  func maxPool(padding: Padding2D) {
-    let x = distinct(Shape(2, 7, 6, 3), requiresGradient: true)
+  /// Three channels run scalar; eighteen run sixteen in vector lanes and two scalar.
+  @Test(arguments: [(Padding2D.none, 3), (Padding2D(1), 3), (Padding2D(1), 18)])
+  func maxPool(padding: Padding2D, channels: Int) {
+    let x = distinct(Shape(2, 7, 6, channels), requiresGradient: true)
     checkGradients([x], step: 1e-3) {
       $0.maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: padding)
     }

@@ -45,7 +45,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", choices=["susceptibility", "density", "transformer"], required=True)
     parser.add_argument("--batch", type=int)
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, help="timed steps (default: 5, 30 and 3 for the three networks)")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--length", type=int, default=6513)
@@ -54,6 +54,7 @@ def main():
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
+    steps = args.steps or {"susceptibility": 5, "density": 30, "transformer": 3}[args.network]
     batch = args.batch or {"susceptibility": 16, "density": 128, "transformer": 16}[args.network]
     blocks = tuple(int(b) for b in args.blocks.split(","))
     model, loss_of = build(args.network, batch, args.length, blocks, torch.Generator().manual_seed(1))
@@ -71,7 +72,7 @@ def main():
     for _ in range(args.warmup):
         step()
     start = time.perf_counter()
-    for _ in range(args.steps):
+    for _ in range(steps):
         step()
     seconds = time.perf_counter() - start
     result = {
@@ -79,8 +80,8 @@ def main():
         "params": sum(p.numel() for p in model.parameters()),
         "batch": batch,
         "threads": args.threads,
-        "samples_per_s": round(batch * args.steps / seconds, 3),
-        "gflops": round(3 * forward_flops * args.steps / seconds / 1e9, 2),
+        "samples_per_s": round(batch * steps / seconds, 3),
+        "gflops": round(3 * forward_flops * steps / seconds / 1e9, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "allocs_per_step": -1,
         "implementation": f"pytorch {torch.__version__}",

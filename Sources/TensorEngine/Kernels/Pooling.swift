@@ -65,8 +65,16 @@ enum MaxPoolKernel {
           out.update(repeating: -.infinity, count: c)
           shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
             let input = x + pixel * c
-            for channel in 0..<c where input[channel] > out[channel] {
-              out[channel] = input[channel]
+            var channel = 0
+            while channel + 16 <= c {
+              let candidate = input.lanes(at: channel)
+              let best = out.lanes(at: channel)
+              out.store(best.replacing(with: candidate, where: candidate .> best), at: channel)
+              channel += 16
+            }
+            while channel < c {
+              if input[channel] > out[channel] { out[channel] = input[channel] }
+              channel += 1
             }
           }
         }
@@ -81,24 +89,45 @@ enum MaxPoolKernel {
 
     func run(_ images: Range<Int>) {
       let c = shape.channels
-      // routed[channel] becomes 1 once the channel's gradient has gone to its first maximum.
-      withUnsafeTemporaryAllocation(of: Bool.self, capacity: c) { routed in
-        for n in images {
-          for oy in 0..<shape.outputHeight {
-            for ox in 0..<shape.outputWidth {
-              let offset = ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
-              routed.initialize(repeating: false)
-              shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
-                let input = x + pixel * c
-                let target = dx + pixel * c
-                for channel in 0..<c where !routed[channel] && input[channel] == y[offset + channel]
-                {
-                  target[channel] += dy[offset + channel]
-                  routed[channel] = true
-                }
-              }
+      for n in images {
+        for oy in 0..<shape.outputHeight {
+          for ox in 0..<shape.outputWidth {
+            let offset = ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
+            var channel = 0
+            while channel + 16 <= c {
+              route16(n: n, oy: oy, ox: ox, offset: offset, channel: channel)
+              channel += 16
+            }
+            while channel < c {
+              route(n: n, oy: oy, ox: ox, offset: offset, channel: channel)
+              channel += 1
             }
           }
+        }
+      }
+    }
+
+    /// Sends dy of sixteen channels to the first window pixel holding each one's maximum.
+    @inline(__always)
+    private func route16(n: Int, oy: Int, ox: Int, offset: Int, channel: Int) {
+      let maximum = y.lanes(at: offset + channel)
+      let gradient = dy.lanes(at: offset + channel)
+      var routed = SIMDMask<SIMD16<Int32>>(repeating: false)
+      shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+        let hit = (x.lanes(at: pixel * shape.channels + channel) .== maximum) .& .!routed
+        let target = dx + pixel * shape.channels + channel
+        target.store(target.lanes(at: 0) + gradient.replacing(with: 0, where: .!hit), at: 0)
+        routed = routed .| hit
+      }
+    }
+
+    @inline(__always)
+    private func route(n: Int, oy: Int, ox: Int, offset: Int, channel: Int) {
+      var routed = false
+      shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+        if !routed && x[pixel * shape.channels + channel] == y[offset + channel] {
+          dx[pixel * shape.channels + channel] += dy[offset + channel]
+          routed = true
         }
       }
     }
