@@ -117,7 +117,7 @@ enum MaxPoolKernel {
         let hit = (x.lanes(at: pixel * shape.channels + channel) .== maximum) .& .!routed
         let target = dx + pixel * shape.channels + channel
         target.store(target.lanes(at: 0) + gradient.replacing(with: 0, where: .!hit), at: 0)
-        routed = routed .| hit
+        routed .|= hit
       }
     }
 
