@@ -41,3 +41,34 @@ import Testing
       ))
   }
 }
+
+/// `landslide bench` prints the documented figures (their values are the benchmark's job,
+/// on a release build; here the debug build runs a tiny configuration).
+@Suite struct BenchCommandTests {
+  @Test func jsonLinesCarryTheDocumentedKeys() throws {
+    let result = try Launcher.landslide(
+      "bench", "--network", "density", "--batch", "4", "--steps", "1", "--warmup", "1",
+      "--threads", "2", "--json")
+    #expect(result.status == 0, "\(result.standardError)")
+    let object =
+      try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+    let keys = Set(object?.keys.map { $0 } ?? [])
+    #expect(
+      keys.isSuperset(of: [
+        "network", "params", "batch", "threads", "samples_per_s", "gflops", "peak_rss_mb",
+        "allocs_per_step",
+      ]))
+    #expect(object?["network"] as? String == "density")
+    #expect(object?["params"] as? Int == 682_241)
+    #expect(object?["batch"] as? Int == 4)
+    #expect((object?["samples_per_s"] as? Double ?? 0) > 0)
+    // The counter library is built beside the binary, so allocations are counted (≥ 0), not -1.
+    #expect((object?["allocs_per_step"] as? Double ?? -1) >= 0)
+  }
+
+  @Test func badBlocksAreRejected() throws {
+    let result = try Launcher.landslide("bench", "--blocks", "3,4,6")
+    #expect(result.status != 0)
+    #expect(result.standardError.contains("--blocks: expected four positive counts"))
+  }
+}
