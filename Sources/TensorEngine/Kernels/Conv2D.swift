@@ -57,6 +57,28 @@ struct ConvShape {
   var rows: Int { batch * outputHeight * outputWidth }
   /// Columns of the im2col matrix: one per weight of a filter.
   var patchSize: Int { geometry.kernelHeight * geometry.kernelWidth * inputChannels }
+
+  /// For each kernel position of im2col row `row` (one output pixel): the offset of its
+  /// channels within the row, and the input pixel it reads, or nil where it falls in the
+  /// zero padding.
+  @inline(__always)
+  func forEachPatchEntry(ofRow row: Int, _ body: (_ entry: Int, _ pixel: Int?) -> Void) {
+    let g = geometry
+    let outputPixels = outputHeight * outputWidth
+    let n = row / outputPixels
+    let oy = (row % outputPixels) / outputWidth
+    let ox = row % outputWidth
+    var entry = 0
+    for ky in 0..<g.kernelHeight {
+      let iy = oy * g.strideY - g.padding.top + ky
+      for kx in 0..<g.kernelWidth {
+        let ix = ox * g.strideX - g.padding.left + kx
+        let inside = iy >= 0 && iy < height && ix >= 0 && ix < width
+        body(entry, inside ? (n * height + iy) * width + ix : nil)
+        entry += inputChannels
+      }
+    }
+  }
 }
 
 /// 2-D convolution, NHWC input, weights [KH, KW, Cin, Cout] (HWIO). Pointwise convolutions
@@ -119,26 +141,14 @@ enum Conv2DKernel {
     _ x: UnsafePointer<Float>, _ shape: ConvShape, rows start: Int, count: Int,
     into columns: UnsafeMutablePointer<Float>
   ) {
-    let g = shape.geometry
     let c = shape.inputChannels
-    let k = shape.patchSize
-    let outputPixels = shape.outputHeight * shape.outputWidth
     for local in 0..<count {
-      let row = start + local
-      let n = row / outputPixels
-      let oy = (row % outputPixels) / shape.outputWidth
-      let ox = row % shape.outputWidth
-      var destination = columns + local * k
-      for ky in 0..<g.kernelHeight {
-        let iy = oy * g.strideY - g.padding.top + ky
-        for kx in 0..<g.kernelWidth {
-          let ix = ox * g.strideX - g.padding.left + kx
-          if iy >= 0 && iy < shape.height && ix >= 0 && ix < shape.width {
-            destination.update(from: x + ((n * shape.height + iy) * shape.width + ix) * c, count: c)
-          } else {
-            destination.update(repeating: 0, count: c)
-          }
-          destination += c
+      let row = columns + local * shape.patchSize
+      shape.forEachPatchEntry(ofRow: start + local) { entry, pixel in
+        if let pixel {
+          (row + entry).update(from: x + pixel * c, count: c)
+        } else {
+          (row + entry).update(repeating: 0, count: c)
         }
       }
     }
@@ -150,26 +160,13 @@ enum Conv2DKernel {
     _ columns: UnsafePointer<Float>, _ shape: ConvShape, rows start: Int, count: Int,
     channels: Range<Int>, into dx: UnsafeMutablePointer<Float>
   ) {
-    let g = shape.geometry
     let c = shape.inputChannels
-    let k = shape.patchSize
-    let outputPixels = shape.outputHeight * shape.outputWidth
     for local in 0..<count {
-      let row = start + local
-      let n = row / outputPixels
-      let oy = (row % outputPixels) / shape.outputWidth
-      let ox = row % shape.outputWidth
-      var source = columns + local * k
-      for ky in 0..<g.kernelHeight {
-        let iy = oy * g.strideY - g.padding.top + ky
-        for kx in 0..<g.kernelWidth {
-          let ix = ox * g.strideX - g.padding.left + kx
-          if iy >= 0 && iy < shape.height && ix >= 0 && ix < shape.width {
-            let target = dx + ((n * shape.height + iy) * shape.width + ix) * c
-            for channel in channels { target[channel] += source[channel] }
-          }
-          source += c
-        }
+      let row = columns + local * shape.patchSize
+      shape.forEachPatchEntry(ofRow: start + local) { entry, pixel in
+        guard let pixel else { return }
+        let target = dx + pixel * c
+        for channel in channels { target[channel] += row[entry + channel] }
       }
     }
   }
