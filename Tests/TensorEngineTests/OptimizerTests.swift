@@ -24,6 +24,33 @@ import Testing
     #expect(adam.step == 2)
   }
 
+  /// 37 elements: two blocks of sixteen in vector lanes and five scalar, against the
+  /// textbook update written out here.
+  @Test func adamInVectorLanesMatchesTheFormula() {
+    let initial = (0..<37).map { Float(sin(Double($0) * 0.7)) }
+    let theta = Tensor(initial, shape: Shape(37), requiresGradient: true)
+    let adam = Adam(parameters: [theta], beta1: 0.9, beta2: 0.999, epsilon: 1e-7)
+    var expected = initial.map(Double.init)
+    var m = [Double](repeating: 0, count: 37)
+    var v = [Double](repeating: 0, count: 37)
+    for step in 1...3 {
+      for index in 0..<37 {
+        let g = cos(Double(index) * 0.3 + Double(step))
+        theta.liveGradient()[index] = Float(g)
+        m[index] = 0.9 * m[index] + 0.1 * g
+        v[index] = 0.999 * v[index] + 0.001 * g * g
+        let mHat = m[index] / (1 - pow(0.9, Double(step)))
+        let vHat = v[index] / (1 - pow(0.999, Double(step)))
+        expected[index] -= 0.01 * mHat / (vHat.squareRoot() + 1e-7)
+      }
+      adam.update(learningRate: 0.01)
+    }
+    for index in 0..<37 {
+      #expect(abs(Double(theta[index]) - expected[index]) < 1e-5, "element \(index)")
+    }
+    #expect(theta.gradient!.array.allSatisfy { $0 == 0 })
+  }
+
   /// b = 0.9·b + g, θ −= 0.1·b with gradients 0.5, −1: θ = 0.95, then b = −0.55, θ = 1.005.
   @Test func sgdWithMomentumByHand() {
     let theta = Tensor([1], shape: Shape(1), requiresGradient: true)

@@ -9,6 +9,10 @@ enum BinaryKernel {
     _ operation: Operation, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     y: UnsafeMutablePointer<Float>, count: Int, period: Int
   ) {
+    if period == count, operation != .multiply {
+      ThreadPool.shared.parallelFor(count, Sum(relu: operation == .addReLU, a: a, b: b, y: y))
+      return
+    }
     ThreadPool.shared.parallelFor(
       count, Forward(operation: operation, a: a, b: b, y: y, period: period))
   }
@@ -61,6 +65,27 @@ enum BinaryKernel {
     }
   }
 
+  /// y = a + b of same-shape tensors (then max(·, 0) when `relu`), in vector lanes.
+  struct Sum: ParallelJob {
+    let relu: Bool
+    let a, b: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+
+    func run(_ range: Range<Int>) {
+      let floor: Float = relu ? 0 : -.infinity
+      var index = range.lowerBound
+      while index + 16 <= range.upperBound {
+        let sum = a.lanes(at: index) + b.lanes(at: index)
+        y.store(sum.replacing(with: floor, where: sum .< floor), at: index)
+        index += 16
+      }
+      while index < range.upperBound {
+        y[index] = max(a[index] + b[index], floor)
+        index += 1
+      }
+    }
+  }
+
   struct Forward: ParallelJob {
     let operation: Operation
     let a, b: UnsafePointer<Float>
@@ -91,10 +116,19 @@ enum BinaryKernel {
     let accumulateB: Bool
 
     func run(_ range: Range<Int>) {
-      for index in range {
+      var index = range.lowerBound
+      while index + 16 <= range.upperBound {
+        var g = dy.lanes(at: index)
+        if relu { g = g.replacing(with: 0, where: y.lanes(at: index) .<= 0) }
+        da.store(accumulateA ? da.lanes(at: index) + g : g, at: index)
+        db.store(accumulateB ? db.lanes(at: index) + g : g, at: index)
+        index += 16
+      }
+      while index < range.upperBound {
         let g = relu && y[index] <= 0 ? 0 : dy[index]
         da[index] = (accumulateA ? da[index] : 0) + g
         db[index] = (accumulateB ? db[index] : 0) + g
+        index += 1
       }
     }
   }

@@ -46,7 +46,22 @@ struct AdamUpdate: ParallelJob {
   let learningRate, beta1, beta2, epsilon, correction1, correction2: Float
 
   func run(_ range: Range<Int>) {
-    for element in range {
+    let (b1, b2) = (Lanes(repeating: beta1), Lanes(repeating: beta2))
+    let step = learningRate / correction1
+    let inverseCorrection2 = 1 / correction2
+    var element = range.lowerBound
+    while element + 16 <= range.upperBound {
+      let g = gradient.lanes(at: element)
+      let mNew = b1 * m.lanes(at: element) + (1 - b1) * g
+      let vNew = b2 * v.lanes(at: element) + (1 - b2) * g * g
+      m.store(mNew, at: element)
+      v.store(vNew, at: element)
+      let update = step * mNew / ((vNew * inverseCorrection2).squareRoot() + epsilon)
+      theta.store(theta.lanes(at: element) - update, at: element)
+      gradient.store(Lanes(), at: element)
+      element += 16
+    }
+    for element in element..<range.upperBound {
       let g = gradient[element]
       m[element] = beta1 * m[element] + (1 - beta1) * g
       v[element] = beta2 * v[element] + (1 - beta2) * g * g
