@@ -184,11 +184,11 @@ struct Bench: ParsableCommand {
     }
     return BenchResult(
       network: network.rawValue, params: parameters, batch: batchSize, threads: threads,
-      samplesPerSecond: Double(batchSize * steps) / seconds,
-      gflops: 3 * Double(tape.forwardFLOPs) * Double(steps) / seconds / 1e9,
-      peakRSSMegabytes: Self.peakResidentMegabytes,
+      samplesPerSecond: (Double(batchSize * steps) / seconds).rounded(to: 3),
+      gflops: (3 * Double(tape.forwardFLOPs) * Double(steps) / seconds / 1e9).rounded(to: 2),
+      peakRSSMegabytes: Self.peakResidentMegabytes.rounded(to: 1),
       allocationsPerStep: allocationsBefore.flatMap { before in
-        allocationsAfter.map { Double($0 - before) / Double(steps) }
+        allocationsAfter.map { (Double($0 - before) / Double(steps)).rounded(to: 2) }
       } ?? -1)
   }
 
@@ -266,7 +266,7 @@ struct Bench: ParsableCommand {
 }
 
 /// One network's figures.
-struct BenchResult {
+struct BenchResult: Encodable {
   let network: String
   let params: Int
   let batch: Int
@@ -275,6 +275,14 @@ struct BenchResult {
   let gflops: Double
   let peakRSSMegabytes: Double
   let allocationsPerStep: Double
+
+  enum CodingKeys: String, CodingKey {
+    case network, params, batch, threads
+    case samplesPerSecond = "samples_per_s"
+    case gflops
+    case peakRSSMegabytes = "peak_rss_mb"
+    case allocationsPerStep = "allocs_per_step"
+  }
 
   static let header =
     "network         params        batch  threads  samples/s   GFLOP/s  peak RSS MB  allocs/step"
@@ -288,13 +296,13 @@ struct BenchResult {
       + pad("\(peakRSSMegabytes.rounded(to: 1))", 13) + "\(allocationsPerStep.rounded(to: 1))"
   }
 
+  /// One JSON object with the documented keys.
   var json: String {
-    """
-    {"network":"\(network)","params":\(params),"batch":\(batch),"threads":\(threads),\
-    "samples_per_s":\(samplesPerSecond.rounded(to: 3)),"gflops":\(gflops.rounded(to: 2)),\
-    "peak_rss_mb":\(peakRSSMegabytes.rounded(to: 1)),"allocs_per_step":\(allocationsPerStep.rounded(to: 2))}
-    """
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try! encoder.encode(self), as: UTF8.self)
   }
+
 }
 
 extension Double {

@@ -13,6 +13,24 @@ struct PoolShape {
 
   var outputShape: Shape { Shape(batch, outputHeight, outputWidth, channels) }
 
+  /// Calls `body(n, oy, ox, offset)` for every output pixel of the images `images` (or of
+  /// the output rows `n·outputHeight + oy` in `rows`), `offset` locating its channels in y.
+  @inline(__always)
+  func forEachOutputPixel(rows: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
+    for outputRow in rows {
+      let n = outputRow / outputHeight
+      let oy = outputRow % outputHeight
+      for ox in 0..<outputWidth {
+        body(n, oy, ox, ((n * outputHeight + oy) * outputWidth + ox) * channels)
+      }
+    }
+  }
+
+  func forEachOutputPixel(images: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
+    forEachOutputPixel(
+      rows: (images.lowerBound * outputHeight)..<(images.upperBound * outputHeight), body)
+  }
+
   /// Calls `body(inputPixel)` for each in-image pixel of the window of output pixel
   /// (n, oy, ox); padding positions are skipped.
   @inline(__always)
@@ -57,25 +75,21 @@ enum MaxPoolKernel {
 
     func run(_ outputRows: Range<Int>) {
       let c = shape.channels
-      for outputRow in outputRows {
-        let n = outputRow / shape.outputHeight
-        let oy = outputRow % shape.outputHeight
-        for ox in 0..<shape.outputWidth {
-          let out = y + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
-          out.update(repeating: -.infinity, count: c)
-          shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
-            let input = x + pixel * c
-            var channel = 0
-            while channel + 16 <= c {
-              let candidate = input.lanes(at: channel)
-              let best = out.lanes(at: channel)
-              out.store(best.replacing(with: candidate, where: candidate .> best), at: channel)
-              channel += 16
-            }
-            while channel < c {
-              if input[channel] > out[channel] { out[channel] = input[channel] }
-              channel += 1
-            }
+      shape.forEachOutputPixel(rows: outputRows) { n, oy, ox, offset in
+        let out = y + offset
+        out.update(repeating: -.infinity, count: c)
+        shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+          let input = x + pixel * c
+          var channel = 0
+          while channel + 16 <= c {
+            let candidate = input.lanes(at: channel)
+            let best = out.lanes(at: channel)
+            out.store(best.replacing(with: candidate, where: candidate .> best), at: channel)
+            channel += 16
+          }
+          while channel < c {
+            if input[channel] > out[channel] { out[channel] = input[channel] }
+            channel += 1
           }
         }
       }
@@ -89,20 +103,15 @@ enum MaxPoolKernel {
 
     func run(_ images: Range<Int>) {
       let c = shape.channels
-      for n in images {
-        for oy in 0..<shape.outputHeight {
-          for ox in 0..<shape.outputWidth {
-            let offset = ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
-            var channel = 0
-            while channel + 16 <= c {
-              route16(n: n, oy: oy, ox: ox, offset: offset, channel: channel)
-              channel += 16
-            }
-            while channel < c {
-              route(n: n, oy: oy, ox: ox, offset: offset, channel: channel)
-              channel += 1
-            }
-          }
+      shape.forEachOutputPixel(images: images) { n, oy, ox, offset in
+        var channel = 0
+        while channel + 16 <= c {
+          route16(n: n, oy: oy, ox: ox, offset: offset, channel: channel)
+          channel += 16
+        }
+        while channel < c {
+          route(n: n, oy: oy, ox: ox, offset: offset, channel: channel)
+          channel += 1
         }
       }
     }
@@ -162,19 +171,15 @@ enum AveragePoolKernel {
 
     func run(_ outputRows: Range<Int>) {
       let c = shape.channels
-      for outputRow in outputRows {
-        let n = outputRow / shape.outputHeight
-        let oy = outputRow % shape.outputHeight
-        for ox in 0..<shape.outputWidth {
-          let out = y + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
-          out.update(repeating: 0, count: c)
-          shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
-            let input = x + pixel * c
-            for channel in 0..<c { out[channel] += input[channel] }
-          }
-          let scale = 1 / AveragePoolKernel.windowCount(shape, n: n, oy: oy, ox: ox)
-          for channel in 0..<c { out[channel] *= scale }
+      shape.forEachOutputPixel(rows: outputRows) { n, oy, ox, offset in
+        let out = y + offset
+        out.update(repeating: 0, count: c)
+        shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+          let input = x + pixel * c
+          for channel in 0..<c { out[channel] += input[channel] }
         }
+        let scale = 1 / AveragePoolKernel.windowCount(shape, n: n, oy: oy, ox: ox)
+        for channel in 0..<c { out[channel] *= scale }
       }
     }
   }
@@ -186,16 +191,11 @@ enum AveragePoolKernel {
 
     func run(_ images: Range<Int>) {
       let c = shape.channels
-      for n in images {
-        for oy in 0..<shape.outputHeight {
-          for ox in 0..<shape.outputWidth {
-            let gradient = dy + ((n * shape.outputHeight + oy) * shape.outputWidth + ox) * c
-            let scale = 1 / AveragePoolKernel.windowCount(shape, n: n, oy: oy, ox: ox)
-            shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
-              let target = dx + pixel * c
-              for channel in 0..<c { target[channel] += gradient[channel] * scale }
-            }
-          }
+      shape.forEachOutputPixel(images: images) { n, oy, ox, offset in
+        let scale = 1 / AveragePoolKernel.windowCount(shape, n: n, oy: oy, ox: ox)
+        shape.forEachWindowPixel(n: n, oy: oy, ox: ox) { pixel in
+          let target = dx + pixel * c
+          for channel in 0..<c { target[channel] += dy[offset + channel] * scale }
         }
       }
     }
