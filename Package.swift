@@ -22,6 +22,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
   ],
   targets: [
     // Layer 1: C bindings, found with pkg-config.
@@ -42,7 +43,9 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(vectorISA)]),
 
     // Layer 3: geo data.
-    .target(name: "GeoData", dependencies: ["CGDAL"]),
+    .target(
+      name: "GeoData",
+      dependencies: ["CGDAL", .product(name: "HeapModule", package: "swift-collections")]),
 
     // Layer 4: the papers' networks.
     .target(name: "Models", dependencies: ["TensorEngine"]),
@@ -69,6 +72,6 @@ let package = Package(
     .testTarget(
       name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
-    .testTarget(name: "CommandLineTests", dependencies: ["landslide", "TestSupport"]),
+    .testTarget(name: "CommandLineTests", dependencies: ["landslide", "GeoData", "TestSupport"]),
   ]
 )

@@ -64,6 +64,15 @@ public struct RasterGrid: Equatable, Sendable {
       width: width, height: height, geoTransform: geoTransform, crsWKT: String(cString: wkt!))
   }
 
+  /// Whether the CRS is geographic (degrees of latitude and longitude).
+  public var isGeographic: Bool {
+    guard !crsWKT.isEmpty else { return false }
+    _ = gdalSetUp
+    let reference = OSRNewSpatialReference(crsWKT)
+    defer { OSRDestroySpatialReference(reference) }
+    return OSRIsGeographic(reference) != 0
+  }
+
   /// The EPSG code of the CRS, when GDAL can identify one.
   public var epsg: Int? {
     guard !crsWKT.isEmpty else { return nil }
