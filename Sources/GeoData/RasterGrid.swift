@@ -64,6 +64,18 @@ public struct RasterGrid: Equatable, Sendable {
       width: width, height: height, geoTransform: geoTransform, crsWKT: String(cString: wkt!))
   }
 
+  /// Whether two WKT definitions denote the same CRS.
+  static func isSameCRS(_ a: String, _ b: String) -> Bool {
+    _ = gdalSetUp
+    let first = OSRNewSpatialReference(a)
+    let second = OSRNewSpatialReference(b)
+    defer {
+      OSRDestroySpatialReference(first)
+      OSRDestroySpatialReference(second)
+    }
+    return OSRIsSame(first, second) != 0
+  }
+
   /// Whether the CRS is geographic (degrees of latitude and longitude).
   public var isGeographic: Bool {
     guard !crsWKT.isEmpty else { return false }
