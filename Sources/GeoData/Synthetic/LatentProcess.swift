@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The process behind the synthetic inventory, per 1 km cell and period:
+///   logit P(new landslides) = b₀ + 1.2·(slope − 25°)/8° + 4·PGA·L + 0.6·(rain − 100 mm)/60 mm + 0.5·u,
+///   log(area density %) ~ N(0.6 + 0.05·(slope − 25°) + 2·PGA·L + 0.25·(rain − 100)/60, 0.5²),
+/// with cell means of slope, PGA and maximum daily rain, u a standard normal per cell (the
+/// unobserved ground), and L the earthquake's reach into the period: 1 while it shakes
+/// (period 0), then a legacy 0.6·e^(−monsoons/1.5) that fades with each monsoon. b₀ is set
+/// so that 12 % of cell-periods are expected to fail, as in the papers' data.
+struct LatentProcess {
+  /// Per period, per cell (row-major on the 1 km grid).
+  var probability: [[Float]] = []
+  /// Expected area density (%) of new landslides where they occur.
+  var density: [[Float]] = []
+  /// Cumulative landslide area (%) at the end of each period.
+  var inventory: [[Float]] = []
+
+  static let targetRate = 0.12
+
+  init(
+    specification s: SyntheticStudyArea.Specification, slope: [Float], pga: [Float],
+    rain: [[Float]],
+    monsoons: [Int], noise: (UInt64) -> LatticeNoise
+  ) {
+    let (cellsX, cellsY, pixels) = (s.widthKm, s.heightKm, s.cellPixels)
+    let width = cellsX * pixels
+    func cellMean(_ values: [Float], _ cell: Int) -> Double {
+      let (cx, cy) = (cell % cellsX, cell / cellsX)
+      var total = 0.0
+      for row in (cy * pixels)..<((cy + 1) * pixels) {
+        for column in (cx * pixels)..<((cx + 1) * pixels) {
+          total += Double(values[row * width + column])
+        }
+      }
+      return total / Double(pixels * pixels)
+    }
+    let count = cellsX * cellsY
+    let meanSlope = (0..<count).map { cellMean(slope, $0) }
+    let meanPGA = (0..<count).map { cellMean(pga, $0) }
+    let ground = noise(50)
+    let hidden = (0..<count).map { ground.gaussian($0 % cellsX, $0 / cellsX) }
+    var linear: [[Double]] = []
+    var logDensity: [[Double]] = []
+    for period in 0..<s.periods {
+      let legacy = period == 0 ? 1 : 0.6 * exp(-Double(monsoons[period]) / 1.5)
+      var scores = [Double](repeating: 0, count: count)
+      var means = scores
+      for cell in 0..<count {
+        let rainTerm = (cellMean(rain[period], cell) - 100) / 60
+        scores[cell] =
+          1.2 * (meanSlope[cell] - 25) / 8 + 4 * meanPGA[cell] * legacy + 0.6 * rainTerm + 0.5
+          * hidden[cell]
+        means[cell] =
+          0.6 + 0.05 * (meanSlope[cell] - 25) + 2 * meanPGA[cell] * legacy + 0.25 * rainTerm
+      }
+      linear.append(scores)
+      logDensity.append(means)
+    }
+    let intercept = LatentProcess.intercept(
+      for: linear.flatMap { $0 }, rate: LatentProcess.targetRate)
+
+    var cumulative = [Float](repeating: 0, count: count)
+    for period in 0..<s.periods {
+      let (occurrence, size) = (noise(70 + UInt64(period)), noise(90 + UInt64(period)))
+      var p = [Float](repeating: 0, count: count)
+      var expected = p
+      for cell in 0..<count {
+        let probability = 1 / (1 + exp(-(intercept + linear[period][cell])))
+        p[cell] = Float(probability)
+        expected[cell] = Float(min(100, exp(logDensity[period][cell] + 0.125)))
+        let (cx, cy) = (cell % cellsX, cell / cellsX)
+        if (occurrence.lattice(cx, cy, octave: 0) + 1) / 2 < probability {
+          let drawn = min(100, exp(logDensity[period][cell] + 0.5 * size.gaussian(cx, cy)))
+          cumulative[cell] = min(100, cumulative[cell] + Float(drawn))
+        } else {
+          cumulative[cell] *= 0.9
+        }
+      }
+      probability.append(p)
+      density.append(expected)
+      inventory.append(cumulative)
+    }
+  }
+
+  /// The b₀ for which the mean of sigmoid(b₀ + scores) is `rate` (bisection).
+  static func intercept(for scores: [Double], rate: Double) -> Double {
+    var (low, high) = (-30.0, 30.0)
+    for _ in 0..<80 {
+      let middle = (low + high) / 2
+      let mean = scores.reduce(0) { $0 + 1 / (1 + exp(-(middle + $1))) } / Double(scores.count)
+      if mean > rate { high = middle } else { low = middle }
+    }
+    return (low + high) / 2
+  }
+}
