@@ -43,9 +43,11 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(vectorISA)]),
 
     // Layer 3: geo data.
+    // Optimised in debug builds too: the tests generate landscapes and route flow over them.
     .target(
       name: "GeoData",
-      dependencies: ["CGDAL", .product(name: "HeapModule", package: "swift-collections")]),
+      dependencies: ["CGDAL", .product(name: "HeapModule", package: "swift-collections")],
+      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
     // Layer 4: the papers' networks.
     .target(name: "Models", dependencies: ["TensorEngine"]),
