@@ -1,0 +1,109 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A safetensors file that cannot be read or written, named by its path.
+public struct SafeTensorsError: Error, CustomStringConvertible {
+  public let path: String
+  public let message: String
+
+  public var description: String { "\(path): \(message)" }
+}
+
+/// The safetensors format (8-byte little-endian header length, a JSON header, raw
+/// little-endian tensor data), which Python's `safetensors` and numpy users read. Every
+/// file we write carries in its `__metadata__` a checksum of the data section
+/// (`checksum`), verified on opening, so a flipped byte is reported with the file's name.
+public enum SafeTensors {
+  /// One Float32 tensor to write.
+  public struct Item {
+    public var name: String
+    public var shape: [Int]
+    public var values: UnsafeBufferPointer<Float>
+
+    public init(name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
+      precondition(
+        shape.reduce(1, *) == values.count, "\(name): shape \(shape) for \(values.count) values")
+      self.name = name
+      self.shape = shape
+      self.values = values
+    }
+  }
+
+  /// Metadata key of the data-section checksum.
+  public static let checksumKey = "checksum"
+
+  /// 64-bit checksum of `count` bytes: per 8-byte word h ← rotl((h ⊕ w)·p, 29), a
+  /// bijection of h for each word, so any change confined to one word always changes the
+  /// result; the tail is padded with zeros.
+  public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    let words = bytes.count / 8
+    for index in 0..<words {
+      let word = bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
+      hash = rotate((hash ^ word) &* 0x0000_0100_0000_01B3)
+    }
+    var tail: UInt64 = UInt64(bytes.count)
+    for index in (words * 8)..<bytes.count { tail = tail << 8 | UInt64(bytes[index]) }
+    return rotate((hash ^ tail) &* 0x0000_0100_0000_01B3)
+  }
+
+  private static func rotate(_ value: UInt64) -> UInt64 { value << 29 | value >> 35 }
+
+  /// Writes `items` in order with `metadata` (plus the checksum) atomically: a temporary
+  /// file beside `path`, fsync, rename, fsync of the directory.
+  public static func write(_ items: [Item], metadata: [String: String] = [:], to path: String)
+    throws(SafeTensorsError)
+  {
+    var header: [String: Any] = [:]
+    var offset = 0
+    for item in items {
+      let bytes = item.values.count * MemoryLayout<Float>.size
+      header[item.name] = [
+        "dtype": "F32", "shape": item.shape, "data_offsets": [offset, offset + bytes],
+      ]
+      offset += bytes
+    }
+    var data = Data(capacity: offset)
+    for item in items {
+      data.append(UnsafeBufferPointer(start: item.values.baseAddress, count: item.values.count))
+    }
+    var fullMetadata = metadata
+    fullMetadata[checksumKey] = String(data.withUnsafeBytes { checksum($0) }, radix: 16)
+    header["__metadata__"] = fullMetadata
+    guard var json = try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+    else {
+      throw SafeTensorsError(path: path, message: "cannot encode the header")
+    }
+    // Pad the header with spaces so that the data starts 8-byte aligned.
+    json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+    var file = Data()
+    var length = UInt64(json.count).littleEndian
+    file.append(Data(bytes: &length, count: 8))
+    file.append(json)
+    file.append(data)
+    let temporary = "\(path).tmp-\(getpid())"
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else {
+      throw SafeTensorsError(
+        path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+    }
+    let written = file.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+    let synced = fsync(descriptor) == 0
+    close(descriptor)
+    guard written == file.count, synced, rename(temporary, path) == 0 else {
+      unlink(temporary)
+      throw SafeTensorsError(
+        path: path, message: "write failed: \(String(cString: strerror(errno)))")
+    }
+    let directory = open(
+      (path as NSString).deletingLastPathComponent.isEmpty
+        ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
+    if directory >= 0 {
+      fsync(directory)
+      close(directory)
+    }
+  }
+}
