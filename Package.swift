@@ -46,7 +46,9 @@ let package = Package(
     // Optimised in debug builds too: the tests generate landscapes and route flow over them.
     .target(
       name: "GeoData",
-      dependencies: ["CGDAL", .product(name: "HeapModule", package: "swift-collections")],
+      dependencies: [
+        "CGDAL", "TensorEngine", .product(name: "HeapModule", package: "swift-collections"),
+      ],
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
     // Layer 4: the papers' networks.

@@ -9,6 +9,8 @@ struct Landslide: ParsableCommand {
     commandName: "landslide",
     abstract: "Landslide hazard modelling on clusters: data, training, sweeps and maps.",
     version: version,
-    subcommands: [Info.self, ConfigCommand.self, Synth.self, Terrain.self, Bench.self]
+    subcommands: [
+      Info.self, ConfigCommand.self, Synth.self, Terrain.self, Prepare.self, Bench.self,
+    ]
   )
 }

@@ -1,0 +1,87 @@
+import Foundation
+import TensorEngine
+
+/// Prepared shards, memory-mapped: one sample is one (patch, period), assembled as a
+/// normalised [S, S, C] input (static channels, time-varying channels, monsoons) and its
+/// [n, n, 3] labels, copying only the sample itself.
+public final class ShardSet {
+  public let prepared: PreparedStudy
+  private let files: [SafeTensorsFile]
+  /// (shard, patch within it, period) of each sample, per side.
+  public let samples: [SplitSide: [(shard: Int, patch: Int, period: Int)]]
+
+  public init(directory: String) throws(SafeTensorsError) {
+    let manifestPath = (directory as NSString).appendingPathComponent("shards.json")
+    do {
+      prepared = try JSONDecoder().decode(
+        PreparedStudy.self, from: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
+    } catch {
+      throw SafeTensorsError(
+        path: manifestPath, message: "cannot read the shard manifest (\(error))")
+    }
+    var files: [SafeTensorsFile] = []
+    var samples: [SplitSide: [(shard: Int, patch: Int, period: Int)]] = [:]
+    for (index, shard) in prepared.shards.enumerated() {
+      files.append(
+        try SafeTensorsFile(path: (directory as NSString).appendingPathComponent(shard.file)))
+      for patch in shard.patches.indices {
+        for period in 0..<prepared.periods {
+          samples[shard.side, default: []].append((index, patch, period))
+        }
+      }
+    }
+    self.files = files
+    self.samples = samples
+  }
+
+  public var inputShape: Shape {
+    let side = prepared.patchCells * prepared.cellPixels
+    return Shape(side, side, prepared.channels.count)
+  }
+
+  /// Writes sample `index` of `side`: the normalised input into `input` (S·S·C floats) and
+  /// the labels into `labels` (n·n·3 floats).
+  public func assemble(
+    _ side: SplitSide, _ index: Int, input: UnsafeMutablePointer<Float>,
+    labels: UnsafeMutablePointer<Float>
+  ) throws(SafeTensorsError) {
+    let sample = samples[side]![index]
+    let file = files[sample.shard]
+    let statics = try file.floats("static")
+    let varying = try file.floats("varying")
+    let stored = try file.floats("labels")
+    let channels = prepared.channels.count
+    let varyingCount =
+      (varying.count / max(1, prepared.shards[sample.shard].patches.count)) / prepared.periods
+      / (inputShape[0] * inputShape[1])
+    let staticCount = channels - varyingCount - 1
+    let area = inputShape[0] * inputShape[1]
+    let scale = (0..<channels).map { channel -> Float in
+      let range = prepared.maximum[channel] - prepared.minimum[channel]
+      return range > 0 ? 1 / range : 0
+    }
+    let staticBase = sample.patch * area * staticCount
+    let varyingBase = (sample.patch * prepared.periods + sample.period) * area * varyingCount
+    let monsoons =
+      (Float(prepared.monsoons[sample.period]) - prepared.minimum[channels - 1])
+      * scale[channels - 1]
+    for pixel in 0..<area {
+      let out = input + pixel * channels
+      for channel in 0..<staticCount {
+        out[channel] =
+          (statics[staticBase + pixel * staticCount + channel] - prepared.minimum[channel])
+          * scale[channel]
+      }
+      for predictor in 0..<varyingCount {
+        let channel = staticCount + predictor
+        out[channel] =
+          (varying[varyingBase + pixel * varyingCount + predictor] - prepared.minimum[channel])
+          * scale[channel]
+      }
+      out[channels - 1] = monsoons
+    }
+    let labelCount = prepared.patchCells * prepared.patchCells * 3
+    let labelBase = (sample.patch * prepared.periods + sample.period) * labelCount
+    for index in 0..<labelCount { labels[index] = stored[labelBase + index] }
+  }
+}
