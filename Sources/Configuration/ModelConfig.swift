@@ -17,6 +17,9 @@ public struct DataConfig: Equatable, Sendable {
   public var split = Split.spatialBlocks
   public var validationFraction = 0.15
   public var testFraction = 0.15
+  /// Side of the square blocks the spatial split deals out, in cells (a multiple of
+  /// `patch_cells`).
+  public var blockCells = 8
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> DataConfig {
     var data = DataConfig()
@@ -29,6 +32,14 @@ public struct DataConfig: Equatable, Sendable {
       "validation_fraction", default: data.validationFraction, range: .openUnitInterval)
     data.testFraction = try section.double(
       "test_fraction", default: data.testFraction, range: .openUnitInterval)
+    let blockNode = section.peek("block_cells")
+    data.blockCells = try section.int("block_cells", default: data.blockCells, range: 1...4096)
+    guard data.blockCells % data.patchCells == 0 else {
+      throw section.error(
+        .conflictingKeys, "block_cells", at: blockNode ?? section.node,
+        "block_cells must be a multiple of patch_cells (\(data.patchCells)), found \(data.blockCells)"
+      )
+    }
     guard data.validationFraction + data.testFraction < 1 else {
       throw section.error(
         .conflictingKeys, "validation_fraction", at: validationNode ?? section.node,

@@ -36,3 +36,36 @@ struct TerrainCommandTests {
     #expect(result.standardError.contains("/nonexistent/dem.tif"))
   }
 }
+
+@Suite struct PrepareCommandTests {
+  /// A synthetic study area is generated on first use and reused afterwards.
+  @Test func configStudyAreaIsCreatedOnceThenReused() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let arguments = [
+      "prepare", "--config", "configs/ensemble.yaml", "--set",
+      "study_area.synthetic.size_km=[8, 8]",
+      "--set", "study_area.synthetic.periods=2", "--set", "data.block_cells=4", "--out",
+      directory.path,
+    ]
+    let first = try Launcher.run(Launcher.landslidePath, arguments)
+    #expect(first.status == 0, "\(first.standardError)")
+    #expect(first.standardOutput.contains("generating the synthetic study area"))
+    let second = try Launcher.run(Launcher.landslidePath, arguments)
+    #expect(second.status == 0)
+    #expect(!second.standardOutput.contains("generating"))
+    let prepared = try JSONDecoder().decode(
+      PreparedStudy.self,
+      from: Data(contentsOf: directory.appendingPathComponent("shards/shards.json")))
+    #expect(prepared.periods == 2)
+    #expect(prepared.channels.count == 13)
+    // 8 × 8 cells: 4 normal patches and 1 shifted one, less any dropped at block edges.
+    #expect(prepared.shards.flatMap(\.patches).count + prepared.droppedAtSplitBoundaries == 5)
+  }
+
+  @Test func exactlyOneSourceIsRequired() throws {
+    let result = try Launcher.landslide("prepare", "--out", "/tmp/unused")
+    #expect(result.status != 0)
+    #expect(result.standardError.contains("give exactly one of --config and --study"))
+  }
+}

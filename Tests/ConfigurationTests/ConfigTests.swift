@@ -126,6 +126,15 @@ import Testing
     #expect(error?.location == "run.yaml:7:24")
   }
 
+  @Test func splitBlocksMustHoldWholePatches() {
+    let error = error(valid + "\ndata:\n  block_cells: 6")
+    #expect(error?.kind == .conflictingKeys)
+    #expect(
+      error?.description
+        == "run.yaml:7:16: data.block_cells: block_cells must be a multiple of patch_cells (4), found 6"
+    )
+  }
+
   @Test func duplicateKeyIsAnError() {
     let error = error(valid + "\n  batch_size: 64")
     #expect(error?.kind == .duplicateKey)

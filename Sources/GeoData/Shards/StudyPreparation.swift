@@ -50,11 +50,11 @@ public enum StudyPreparation {
     public init() {}
   }
 
+  /// - Parameter inventory: the inventory GeoTIFF; `directory/inventory.tif` by default.
   public static func prepare(
-    study directory: String, into output: String, options: Options = .init()
-  )
-    throws(RasterError) -> PreparedStudy
-  {
+    study directory: String, inventory inventoryPath: String? = nil, into output: String,
+    options: Options = .init()
+  ) throws(RasterError) -> PreparedStudy {
     let manifestPath = (directory as NSString).appendingPathComponent("study.json")
     let manifest: StudyManifest
     do {
@@ -70,7 +70,8 @@ public enum StudyPreparation {
       paths: manifest.staticPredictors.map(path) + manifest.timeVaryingPredictors.map(path),
       bandCounts: Dictionary(
         uniqueKeysWithValues: manifest.timeVaryingPredictors.map { (path($0), periods) }))
-    let inventoryPath = (directory as NSString).appendingPathComponent("inventory.tif")
+    let inventoryPath =
+      inventoryPath ?? (directory as NSString).appendingPathComponent("inventory.tif")
     let inventory = try RasterDataset(path: inventoryPath)
     let pixels = manifest.cellPixels
     let (cellsWide, cellsHigh) = (inventory.grid.width, inventory.grid.height)
