@@ -1,10 +1,13 @@
 import CGDAL
 
-/// GDAL's process-wide set-up, done once on first use: register the drivers and route
-/// GDAL's diagnostics to our errors instead of its default stderr printer.
+/// GDAL's process-wide set-up, done once on first use: register the drivers, route
+/// GDAL's diagnostics to our errors instead of its default stderr printer, and cap the
+/// block cache at 256 MiB (we read each window once, in order; GDAL's default of 5 % of
+/// RAM only makes memory grow with the area).
 let gdalSetUp: Void = {
   GDALAllRegister()
   CPLSetErrorHandler(CPLQuietErrorHandler)
+  GDALSetCacheMax64(256 << 20)
 }()
 
 enum GDAL {
