@@ -37,11 +37,6 @@ open class Module {
     return result
   }
 
-  /// Clears the accumulated gradients of every parameter.
-  public func zeroGradients() {
-    for parameter in parameters { parameter.gradient?.fill(0) }
-  }
-
   private func collect(prefix: String, into result: inout [(name: String, tensor: Tensor)]) {
     for (label, value) in storedProperties {
       Module.collect(value, name: prefix + label, into: &result)
