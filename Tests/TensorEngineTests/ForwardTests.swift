@@ -88,6 +88,26 @@ import Testing
     Fixtures.expect(o, matches: "attention_t300_h2_d2", tolerance: 2e-5)
   }
 
+  /// Head size 1 against softmax(q·kᵀ)·v written out naively.
+  @Test func attentionWithHeadSizeOneMatchesTheDefinition() {
+    let (t, heads) = (37, 2)
+    let q = wave(Shape(1, t, heads), 0.13, 0.3, scale: 3)
+    let k = wave(Shape(1, t, heads), 0.29, 1.7, scale: 3)
+    let v = wave(Shape(1, t, heads), 0.51, 0.9)
+    let o = Tape().attention(query: q, key: k, value: v, heads: heads)
+    for h in 0..<heads {
+      for i in 0..<t {
+        let scores = (0..<t).map { Double(q[i * heads + h]) * Double(k[$0 * heads + h]) }
+        let top = scores.max()!
+        let weights = scores.map { Foundation.exp($0 - top) }
+        let expected =
+          zip(weights, 0..<t).reduce(0) { $0 + $1.0 * Double(v[$1.1 * heads + h]) }
+          / weights.reduce(0, +)
+        #expect(abs(Double(o[i * heads + h]) - expected) < 1e-5)
+      }
+    }
+  }
+
   @Test func losses() {
     let logits = wave(Shape(3, 4, 4), 0.77, 0.2, scale: 3)
     let labels = Tensor(

@@ -230,6 +230,15 @@ import Testing
     checkGradients([x]) { $0.dropout(x, rate: 0.3) }
   }
 
+  /// Head size 1 (the transformer's) takes its own forward path: maximum known up front.
+  @Test(arguments: [7, 40])
+  func attentionWithHeadSizeOne(length: Int) {
+    let q = wave(Shape(2, length, 2), 0.13, 0.3, scale: 2, requiresGradient: true)
+    let k = wave(Shape(2, length, 2), 0.29, 1.7, scale: 2, requiresGradient: true)
+    let v = wave(Shape(2, length, 2), 0.51, 0.9, requiresGradient: true)
+    checkGradients([q, k, v]) { $0.attention(query: q, key: k, value: v, heads: 2) }
+  }
+
   @Test(arguments: [7, 260])
   func attention(length: Int) {
     let q = wave(Shape(2, length, 6), 0.13, 0.3, requiresGradient: true)

@@ -156,6 +156,10 @@ enum AttentionKernel {
         gatherHead(q, shape, b: b, h: h, transposed: false, into: qHead)
         gatherHead(k, shape, b: b, h: h, transposed: true, into: kHead)
         gatherHead(v, shape, b: b, h: h, transposed: true, into: vHead)
+        if d == 1 {
+          forwardHeadSizeOne(unit: unit, b: b, h: h, q: qHead, k: kHead, v: vHead)
+          continue
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: d) { accumulator in
           for query in 0..<t {
             var maximum = -Float.infinity
@@ -205,6 +209,42 @@ enum AttentionKernel {
             logSumExp[unit * t + query] = maximum + logf(sum)
           }
         }
+      }
+    }
+
+    /// Head size 1: the score is q·k·scale, so a row's maximum is known before any exp —
+    /// q·scale times the largest key when q ≥ 0, the smallest otherwise — and one pass
+    /// over the keys gives Σ p and Σ p·v with no rescaling.
+    private func forwardHeadSizeOne(
+      unit: Int, b: Int, h: Int, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
+      v: UnsafeMutablePointer<Float>
+    ) {
+      let t = shape.length
+      var (largest, smallest) = (-Float.infinity, Float.infinity)
+      for key in 0..<t {
+        largest = max(largest, k[key])
+        smallest = min(smallest, k[key])
+      }
+      for query in 0..<t {
+        let scaled = q[query] * shape.scale
+        let maximum = scaled * (scaled >= 0 ? largest : smallest)
+        var (sums, weighted) = (Lanes(), Lanes())
+        var key = 0
+        while key + 16 <= t {
+          let p = exp(scaled * k.lanes(at: key) - maximum)
+          sums += p
+          weighted += p * v.lanes(at: key)
+          key += 16
+        }
+        var (sum, total) = (sums.sum(), weighted.sum())
+        while key < t {
+          let p = expf(scaled * k[key] - maximum)
+          sum += p
+          total += p * v[key]
+          key += 1
+        }
+        o[(b * t + query) * shape.width + h] = total / sum
+        logSumExp[unit * t + query] = maximum + logf(sum)
       }
     }
   }
