@@ -102,3 +102,33 @@ import Testing
     #expect(abs(input[0] - normalised) < 1e-6)
   }
 }
+
+@Suite struct PreparationErrorTests {
+  @Test func anAreaWithoutTrainingPatchesIsAnError() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let study = directory.appendingPathComponent("study").path
+    try SyntheticStudyArea.generate(
+      .init(seed: 2, widthKm: 4, heightKm: 4, periods: 1), into: study)
+    var options = StudyPreparation.Options()
+    options.testFraction = 0.999  // every block goes to the test side
+    options.validationFraction = 0
+    let error = #expect(throws: RasterError.self) {
+      try StudyPreparation.prepare(
+        study: study, into: directory.appendingPathComponent("shards").path, options: options)
+    }
+    #expect(
+      error?.message.hasPrefix("no training patches: 1 candidate patches") == true,
+      "\(error?.message ?? "")")
+  }
+
+  @Test func aMissingManifestIsNamed() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let error = #expect(throws: RasterError.self) {
+      try StudyPreparation.prepare(
+        study: directory.path, into: directory.appendingPathComponent("out").path)
+    }
+    #expect(error?.path == directory.appendingPathComponent("study.json").path)
+  }
+}

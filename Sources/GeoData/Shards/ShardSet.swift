@@ -51,10 +51,9 @@ public final class ShardSet {
     let varying = try file.floats("varying")
     let stored = try file.floats("labels")
     let channels = prepared.channels.count
-    let varyingCount =
-      (varying.count / max(1, prepared.shards[sample.shard].patches.count)) / prepared.periods
-      / (inputShape[0] * inputShape[1])
-    let staticCount = channels - varyingCount - 1
+    // Channels per kind, from the shapes: static [K, S, S, Cs], varying [K, P, S, S, Cv].
+    let staticCount = file.tensors["static"]!.shape[3]
+    let varyingCount = file.tensors["varying"]!.shape[4]
     let area = inputShape[0] * inputShape[1]
     let scale = (0..<channels).map { channel -> Float in
       let range = prepared.maximum[channel] - prepared.minimum[channel]

@@ -193,6 +193,14 @@ public enum StudyPreparation {
       }
     }
     try writer.finish()
+    guard writer.shards.contains(where: { $0.side == .train }) else {
+      throw RasterError(
+        path: directory,
+        message:
+          "no training patches: \(candidates.count) candidate patches, \(dropped.noData) dropped at "
+          + "nodata, \(dropped.boundary) at split boundaries, none dealt to training; use a larger area or "
+          + "smaller split blocks")
+    }
     let prepared = PreparedStudy(
       patchCells: options.patchCells, cellPixels: pixels, periods: periods, channels: channels,
       minimum: minimum,
