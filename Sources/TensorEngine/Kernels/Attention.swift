@@ -274,55 +274,62 @@ enum AttentionKernel {
         gatherHead(o, shape, b: b, h: h, transposed: false, into: oHead)
         gatherHead(dO, shape, b: b, h: h, transposed: false, into: dOHead)
         dqHead.update(repeating: 0, count: 3 * t * d)  // dq, dk and dv heads are adjacent
-        // Per query, dq accumulates in vector lanes and is reduced once per row.
-        withUnsafeTemporaryAllocation(of: Lanes.self, capacity: d) { queryGradient in
-          for query in 0..<t {
-            queryGradient.initialize(repeating: Lanes())
-            let lse = logSumExp[unit * t + query]
-            let queryRow = UnsafePointer(qHead + query * d)
-            let gradientRow = UnsafePointer(dOHead + query * d)
-            var rowDot: Float = 0  // Σ dO·O: the softmax backward's subtracted term
-            for index in 0..<d { rowDot += gradientRow[index] * oHead[query * d + index] }
-            for start in stride(from: 0, to: t, by: keyBlock) {
-              let count = min(keyBlock, t - start)
-              score(
-                queryRow, keys: kHead, start: start, count: count, shape: shape, into: probabilities
-              )
-              var j = 0
-              while j + 16 <= count {
-                let key = start + j
-                let p = exp(probabilities.lanes(at: j) - lse)
-                var dp = Lanes()
-                for index in 0..<d {
-                  let offset = index * t + key
-                  dvHead.store(dvHead.lanes(at: offset) + p * gradientRow[index], at: offset)
-                  dp += gradientRow[index] * vHead.lanes(at: offset)
+        if d == 1 {
+          backwardHeadSizeOne(
+            unit: unit, q: qHead, k: kHead, v: vHead, o: oHead, dO: dOHead, dq: dqHead, dk: dkHead,
+            dv: dvHead)
+        } else {
+          // Per query, dq accumulates in vector lanes and is reduced once per row.
+          withUnsafeTemporaryAllocation(of: Lanes.self, capacity: d) { queryGradient in
+            for query in 0..<t {
+              queryGradient.initialize(repeating: Lanes())
+              let lse = logSumExp[unit * t + query]
+              let queryRow = UnsafePointer(qHead + query * d)
+              let gradientRow = UnsafePointer(dOHead + query * d)
+              var rowDot: Float = 0  // Σ dO·O: the softmax backward's subtracted term
+              for index in 0..<d { rowDot += gradientRow[index] * oHead[query * d + index] }
+              for start in stride(from: 0, to: t, by: keyBlock) {
+                let count = min(keyBlock, t - start)
+                score(
+                  queryRow, keys: kHead, start: start, count: count, shape: shape,
+                  into: probabilities
+                )
+                var j = 0
+                while j + 16 <= count {
+                  let key = start + j
+                  let p = exp(probabilities.lanes(at: j) - lse)
+                  var dp = Lanes()
+                  for index in 0..<d {
+                    let offset = index * t + key
+                    dvHead.store(dvHead.lanes(at: offset) + p * gradientRow[index], at: offset)
+                    dp += gradientRow[index] * vHead.lanes(at: offset)
+                  }
+                  let ds = p * (dp - rowDot) * scale
+                  for index in 0..<d {
+                    let offset = index * t + key
+                    queryGradient[index] += ds * kHead.lanes(at: offset)
+                    dkHead.store(dkHead.lanes(at: offset) + ds * queryRow[index], at: offset)
+                  }
+                  j += 16
                 }
-                let ds = p * (dp - rowDot) * scale
-                for index in 0..<d {
-                  let offset = index * t + key
-                  queryGradient[index] += ds * kHead.lanes(at: offset)
-                  dkHead.store(dkHead.lanes(at: offset) + ds * queryRow[index], at: offset)
+                while j < count {
+                  let key = start + j
+                  let p = expf(probabilities[j] - lse)
+                  var dp: Float = 0
+                  for index in 0..<d {
+                    dvHead[index * t + key] += p * gradientRow[index]
+                    dp += gradientRow[index] * vHead[index * t + key]
+                  }
+                  let ds = p * (dp - rowDot) * scale
+                  for index in 0..<d {
+                    dqHead[query * d + index] += ds * kHead[index * t + key]
+                    dkHead[index * t + key] += ds * queryRow[index]
+                  }
+                  j += 1
                 }
-                j += 16
               }
-              while j < count {
-                let key = start + j
-                let p = expf(probabilities[j] - lse)
-                var dp: Float = 0
-                for index in 0..<d {
-                  dvHead[index * t + key] += p * gradientRow[index]
-                  dp += gradientRow[index] * vHead[index * t + key]
-                }
-                let ds = p * (dp - rowDot) * scale
-                for index in 0..<d {
-                  dqHead[query * d + index] += ds * kHead[index * t + key]
-                  dkHead[index * t + key] += ds * queryRow[index]
-                }
-                j += 1
-              }
+              for index in 0..<d { dqHead[query * d + index] += queryGradient[index].sum() }
             }
-            for index in 0..<d { dqHead[query * d + index] += queryGradient[index].sum() }
           }
         }
         if let dq { scatterAddHead(dqHead, shape, b: b, h: h, transposed: false, into: dq) }
@@ -330,7 +337,47 @@ enum AttentionKernel {
         if let dv { scatterAddHead(dvHead, shape, b: b, h: h, transposed: true, into: dv) }
       }
     }
+
+    /// Head size 1: scores q·k·scale recomputed in vector lanes straight from the keys,
+    /// with nothing stored between passes.
+    private func backwardHeadSizeOne(
+      unit: Int, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
+      v: UnsafeMutablePointer<Float>, o: UnsafeMutablePointer<Float>,
+      dO: UnsafeMutablePointer<Float>,
+      dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+      dv: UnsafeMutablePointer<Float>
+    ) {
+      let (t, scale) = (shape.length, shape.scale)
+      for query in 0..<t {
+        let lse = logSumExp[unit * t + query]
+        let scaled = q[query] * scale
+        let gradient = dO[query]
+        let rowDot = gradient * o[query]
+        var queryGradient = Lanes()
+        var key = 0
+        while key + 16 <= t {
+          let keys = k.lanes(at: key)
+          let p = exp(scaled * keys - lse)
+          dv.store(dv.lanes(at: key) + p * gradient, at: key)
+          let ds = p * (gradient * v.lanes(at: key) - rowDot) * scale
+          queryGradient += ds * keys
+          dk.store(dk.lanes(at: key) + ds * q[query], at: key)
+          key += 16
+        }
+        var total = queryGradient.sum()
+        while key < t {
+          let p = expf(scaled * k[key] - lse)
+          dv[key] += p * gradient
+          let ds = p * (gradient * v[key] - rowDot) * scale
+          total += ds * k[key]
+          dk[key] += ds * q[query]
+          key += 1
+        }
+        dq[query] += total
+      }
+    }
   }
+
 }
 
 extension Tape {
