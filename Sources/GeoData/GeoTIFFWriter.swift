@@ -1,4 +1,5 @@
 import CGDAL
+import TensorEngine
 
 #if canImport(Glibc)
   import Glibc
@@ -40,7 +41,7 @@ public func writeGeoTIFF(
       message: "band \(index) (\(band.description)) has \(band.values.count) values; "
         + "expected \(grid.width)×\(grid.height) = \(grid.width * grid.height)")
   }
-  let temporaryPath = "\(path).tmp-\(getpid())"
+  let temporaryPath = AtomicFile.temporaryPath(for: path)
   do throws(RasterError) {
     switch layout {
     case .tiled:
@@ -50,9 +51,13 @@ public func writeGeoTIFF(
       try writeCloudOptimized(
         path: temporaryPath, grid: grid, bands: bands, noDataValue: noDataValue)
     }
-    try flushAndRename(temporaryPath, to: path)
   } catch {
     unlink(temporaryPath)
+    throw RasterError(path: path, message: error.message)
+  }
+  do {
+    try AtomicFile.commit(temporaryPath, to: path)
+  } catch {
     throw RasterError(path: path, message: error.message)
   }
 }
@@ -125,26 +130,3 @@ private func create(
   }
   return dataset
 }
-
-/// fsyncs the finished file, renames it into place and fsyncs the directory so that the
-/// rename itself survives a crash.
-func flushAndRename(_ temporaryPath: String, to path: String) throws(RasterError) {
-  let file = open(temporaryPath, O_RDONLY)
-  guard file >= 0, fsync(file) == 0 else {
-    if file >= 0 { close(file) }
-    throw RasterError(path: path, message: "cannot flush \(temporaryPath): \(errnoText)")
-  }
-  close(file)
-  guard rename(temporaryPath, path) == 0 else {
-    throw RasterError(path: path, message: "cannot rename \(temporaryPath): \(errnoText)")
-  }
-  let slash = path.lastIndex(of: "/")
-  let directory = slash.map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
-  let handle = open(directory, O_RDONLY)
-  if handle >= 0 {
-    fsync(handle)
-    close(handle)
-  }
-}
-
-private var errnoText: String { String(cString: strerror(errno)) }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorEngine
 
 /// What `prepare` wrote: the channels, their training min–max, the shards and the counts.
 public struct PreparedStudy: Codable, Equatable, Sendable {
@@ -211,7 +212,9 @@ public enum StudyPreparation {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let manifestOut = (output as NSString).appendingPathComponent("shards.json")
     do {
-      try encoder.encode(prepared).write(to: URL(fileURLWithPath: manifestOut), options: .atomic)
+      try AtomicFile.write(try encoder.encode(prepared), to: manifestOut)
+    } catch let failure as AtomicFile.Failure {
+      throw RasterError(path: manifestOut, message: failure.message)
     } catch {
       throw RasterError(path: manifestOut, message: "cannot write (\(error.localizedDescription))")
     }

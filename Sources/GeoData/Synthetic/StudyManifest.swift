@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-  import Glibc
-#endif
+import TensorEngine
 
 /// `study.json`: what a study directory holds, for `prepare` and for people.
 public struct StudyManifest: Codable, Equatable, Sendable {
@@ -34,12 +31,12 @@ public struct StudyManifest: Codable, Equatable, Sendable {
   func write(to path: String) throws(RasterError) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    let temporary = "\(path).tmp-\(getpid())"
     do {
-      try encoder.encode(self).write(to: URL(fileURLWithPath: temporary))
+      try AtomicFile.write(try encoder.encode(self), to: path)
+    } catch let failure as AtomicFile.Failure {
+      throw RasterError(path: path, message: failure.message)
     } catch {
-      throw RasterError(path: path, message: "cannot write (\(error.localizedDescription))")
+      throw RasterError(path: path, message: "cannot encode (\(error.localizedDescription))")
     }
-    try flushAndRename(temporary, to: path)
   }
 }

@@ -57,8 +57,7 @@ public enum SafeTensors {
 
   private static func rotate(_ value: UInt64) -> UInt64 { value << 29 | value >> 35 }
 
-  /// Writes `items` in order with `metadata` (plus the checksum) atomically: a temporary
-  /// file beside `path`, fsync, rename, fsync of the directory.
+  /// Writes `items` in order with `metadata` (plus the checksum) atomically (`AtomicFile`).
   public static func write(_ items: [Item], metadata: [String: String] = [:], to path: String)
     throws(SafeTensorsError)
   {
@@ -89,26 +88,10 @@ public enum SafeTensors {
     file.append(Data(bytes: &length, count: 8))
     file.append(json)
     file.append(data)
-    let temporary = "\(path).tmp-\(getpid())"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard descriptor >= 0 else {
-      throw SafeTensorsError(
-        path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))")
-    }
-    let written = file.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-    let synced = fsync(descriptor) == 0
-    close(descriptor)
-    guard written == file.count, synced, rename(temporary, path) == 0 else {
-      unlink(temporary)
-      throw SafeTensorsError(
-        path: path, message: "write failed: \(String(cString: strerror(errno)))")
-    }
-    let directory = open(
-      (path as NSString).deletingLastPathComponent.isEmpty
-        ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
-    if directory >= 0 {
-      fsync(directory)
-      close(directory)
+    do {
+      try AtomicFile.write(file, to: path)
+    } catch {
+      throw SafeTensorsError(path: path, message: error.message)
     }
   }
 }
