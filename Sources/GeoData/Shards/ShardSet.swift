@@ -7,6 +7,8 @@ import TensorEngine
 public final class ShardSet {
   public let prepared: PreparedStudy
   private let files: [SafeTensorsFile]
+  /// 1 / (max − min) per channel (0 for a constant channel), computed once.
+  private let scale: [Float]
   /// (shard, patch within it, period) of each sample, per side.
   public let samples: [SplitSide: [(shard: Int, patch: Int, period: Int)]]
 
@@ -32,6 +34,9 @@ public final class ShardSet {
     }
     self.files = files
     self.samples = samples
+    scale = zip(prepared.minimum, prepared.maximum).map { low, high in
+      high > low ? 1 / (high - low) : 0
+    }
   }
 
   public var inputShape: Shape {
@@ -55,10 +60,6 @@ public final class ShardSet {
     let staticCount = file.tensors["static"]!.shape[3]
     let varyingCount = file.tensors["varying"]!.shape[4]
     let area = inputShape[0] * inputShape[1]
-    let scale = (0..<channels).map { channel -> Float in
-      let range = prepared.maximum[channel] - prepared.minimum[channel]
-      return range > 0 ? 1 / range : 0
-    }
     let staticBase = sample.patch * area * staticCount
     let varyingBase = (sample.patch * prepared.periods + sample.period) * area * varyingCount
     let monsoons =
