@@ -1,8 +1,10 @@
+import Foundation
+import TestSupport
 import Testing
 
 @testable import GeoData
 
-/// Quick-look PNGs and their parts: colour ramps, palettes.
+/// Quick-look PNGs and their parts: colour ramps, palettes, the bitmap font.
 @Suite enum QuickLookTests {}
 
 extension QuickLookTests {
@@ -67,6 +69,27 @@ extension QuickLookTests {
       #expect(ConfusionClass(predicted: true, observed: false) == .falsePositive)
       #expect(ConfusionClass(predicted: false, observed: true) == .falseNegative)
       #expect(ConfusionClass(predicted: false, observed: false) == .trueNegative)
+    }
+  }
+
+  @Suite struct BitmapFontTests {
+    @Test func labelCharactersHaveTheirOwnGlyphs() {
+      let fallback = BitmapFont.rows(of: "?")
+      let characters = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,:-+%()/×²°"
+      for character in characters {
+        let rows = BitmapFont.rows(of: character)
+        #expect(rows != fallback, "\(character)")
+        #expect(rows.count == ("gjpqy".contains(character) ? 9 : 7), "\(character)")
+        #expect(rows.allSatisfy { $0 < 0x20 }, "\(character)")
+        #expect(rows.contains { $0 != 0 }, "\(character)")
+      }
+      #expect(BitmapFont.rows(of: "€") == fallback)
+    }
+
+    @Test func textWidthLeavesNoTrailingSpace() {
+      #expect(BitmapFont.width(of: "", scale: 2) == 0)
+      #expect(BitmapFont.width(of: "0", scale: 2) == 10)
+      #expect(BitmapFont.width(of: "0.25", scale: 2) == 46)
     }
   }
 }
