@@ -4,7 +4,7 @@ import Testing
 
 @testable import GeoData
 
-/// Quick-look PNGs and their parts: colour ramps, palettes, the bitmap font.
+/// Quick-look PNGs and their parts: colour ramps, palettes, the bitmap font, rendering.
 @Suite enum QuickLookTests {}
 
 extension QuickLookTests {
@@ -43,6 +43,14 @@ extension QuickLookTests {
       #expect(ramp.colour(for: -2, in: -2...2) == Colour(rgb: 0x2166AC))
       #expect(ramp.colour(for: 2, in: -2...2) == Colour(rgb: 0xB2182B))
     }
+
+    @Test func defaultRangeSpansTheFiniteValues() {
+      let values: [Float] = [0.3, .nan, -1.5, 0.9, .infinity]
+      #expect(MapStyle.defaultRange(of: values, ramp: .viridis) == -1.5...0.9)
+      #expect(MapStyle.defaultRange(of: values, ramp: .blueWhiteRed) == -1.5...1.5)
+      #expect(MapStyle.defaultRange(of: [0.2, 0.5], ramp: .blueWhiteRed) == -0.5...0.5)
+      #expect(MapStyle.defaultRange(of: [.nan, .nan], ramp: .viridis) == 0...1)
+    }
   }
 
   @Suite struct CategoricalPaletteTests {
@@ -50,7 +58,8 @@ extension QuickLookTests {
       let palette = CategoricalPalette.confusion
       let names = ConfusionClass.allCases.map { palette.category(of: $0.code)?.name }
       #expect(names == ["TP", "FP", "FN", "TN"])
-      #expect(Set(palette.categories.map(\.colour)).count == 4)
+      let colours = Set(palette.categories.map(\.colour) + [QuickLook.noDataColour])
+      #expect(colours.count == 5)
       #expect(palette.category(of: 0)?.colour == Colour(rgb: 0xD55E00))
       #expect(palette.category(of: 1)?.colour == Colour(rgb: 0xE69F00))
       #expect(palette.category(of: 2)?.colour == Colour(rgb: 0x0072B2))
@@ -90,6 +99,159 @@ extension QuickLookTests {
       #expect(BitmapFont.width(of: "", scale: 2) == 0)
       #expect(BitmapFont.width(of: "0", scale: 2) == 10)
       #expect(BitmapFont.width(of: "0.25", scale: 2) == 46)
+    }
+
+    @Test func tickLabelsHaveThreeSignificantDigits() {
+      #expect(QuickLook.label(0.25) == "0.25")
+      #expect(QuickLook.label(-1.5) == "-1.5")
+      #expect(QuickLook.label(1) == "1")
+      #expect(QuickLook.label(-0.0) == "0")
+      #expect(QuickLook.label(0.123_456) == "0.123")
+      #expect(QuickLook.label(12_345) == "1.23e+04")
+    }
+  }
+
+  @Suite struct RenderingTests {
+    /// The RGBA pixels of a PNG, read back through GDAL.
+    struct Image {
+      let width: Int
+      let height: Int
+      let bands: [[Float]]
+
+      init(path: String) throws {
+        let raster = try RasterDataset(path: path)
+        #expect(raster.bandCount == 4)
+        width = raster.grid.width
+        height = raster.grid.height
+        bands = try (0..<4).map { try raster.read(band: $0).values }
+      }
+
+      subscript(x: Int, y: Int) -> Colour {
+        let channel = { UInt8(self.bands[$0][y * self.width + x]) }
+        return Colour(red: channel(0), green: channel(1), blue: channel(2), alpha: channel(3))
+      }
+    }
+
+    /// 8 × 6 cells rising from 0 (top left) to 1 (bottom right), no data at row 2, column 3.
+    let values: [Float] = (0..<48).map { $0 == 19 ? .nan : Float($0) / 47 }
+
+    @Test func continuousMapShowsEachCellInItsRampColour() throws {
+      let directory = try TestPaths.temporaryDirectory()
+      defer { try? FileManager.default.removeItem(at: directory) }
+      let path = directory.appendingPathComponent("susceptibility.png").path
+      let style = MapStyle.continuous(.viridis, unit: "probability")
+      try QuickLook.write(
+        path: path, values: values, width: 8, height: 6, title: "Susceptibility", style: style)
+      let image = try Image(path: path)
+
+      // 480 / 8 = 60 pixels per cell: a 480 × 360 map at (16, 46) below the title.
+      // Width 16 + 480 + 16; height 16 + 18 title + 12 + 360 + 12 + 45 legend + 16.
+      #expect(image.width == 512)
+      #expect(image.height == 479)
+      let layout = QuickLookLayout(
+        gridWidth: 8, gridHeight: 6, title: "Susceptibility", style: style)
+      #expect(layout.cellSize == 60)
+      #expect(layout.map == RasterWindow(x: 16, y: 46, width: 480, height: 360))
+      #expect(layout.colourBar == RasterWindow(x: 16, y: 418, width: 321, height: 20))
+
+      for row in 0..<6 {
+        for column in 0..<8 {
+          let value = values[row * 8 + column]
+          let expected =
+            value.isNaN ? QuickLook.noDataColour : ColourRamp.viridis.colour(for: value, in: 0...1)
+          #expect(
+            image[16 + column * 60 + 30, 46 + row * 60 + 30] == expected, "cell \(row), \(column)")
+          // Nearest-neighbour enlargement: the cell's corners have its colour too.
+          #expect(image[16 + column * 60, 46 + row * 60] == expected)
+          #expect(image[16 + column * 60 + 59, 46 + row * 60 + 59] == expected)
+        }
+      }
+      #expect(image[16 + 3 * 60 + 30, 46 + 2 * 60 + 30] == QuickLook.noDataColour)
+
+      // The colour bar runs from the ramp's first anchor to its last, through its middle.
+      #expect(image[16, 428] == Colour(rgb: 0x440154))
+      #expect(image[16 + 160, 428] == ColourRamp.viridis.colour(at: 0.5))
+      #expect(image[16 + 320, 428] == Colour(rgb: 0xFDE725))
+
+      // The title is drawn in ink within its line, and the margin above it stays blank.
+      let inked = (16..<34).flatMap { y in (16..<182).filter { image[$0, y] == QuickLook.ink } }
+      #expect(inked.count > 100)
+      #expect(
+        (0..<16).allSatisfy { y in (0..<512).allSatisfy { image[$0, y] == QuickLook.background } })
+      // Tick labels below the bar and the unit to its right are drawn too.
+      #expect((445..<463).contains { y in (16..<337).contains { image[$0, y] == QuickLook.ink } })
+      #expect((421..<439).contains { y in (345..<475).contains { image[$0, y] == QuickLook.ink } })
+
+      // Only the finished file is left: no temporary file or GDAL sidecar.
+      let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+      #expect(files == ["susceptibility.png"])
+    }
+
+    @Test func confusionMapShowsClassColoursAndAKey() throws {
+      let directory = try TestPaths.temporaryDirectory()
+      defer { try? FileManager.default.removeItem(at: directory) }
+      let path = directory.appendingPathComponent("confusion.png").path
+      let classes: [ConfusionClass?] = [
+        .truePositive, .falsePositive, .falseNegative, .trueNegative,
+        nil, .trueNegative, .falsePositive, .truePositive,
+      ]
+      try QuickLook.write(
+        path: path, values: classes.map { $0?.code ?? .nan }, width: 4, height: 2,
+        title: "Confusion", style: .categorical(.confusion))
+      let image = try Image(path: path)
+
+      // 480 / 4 = 120 pixels per cell: a 480 × 240 map; the key is 21 pixels high (3 above
+      // the names and 18 for them).
+      #expect(image.width == 512)
+      #expect(image.height == 16 + 18 + 12 + 240 + 12 + 21 + 16)
+      let palette = CategoricalPalette.confusion
+      for (index, kind) in classes.enumerated() {
+        let expected = kind.map { palette.categories[$0.rawValue].colour } ?? QuickLook.noDataColour
+        #expect(image[16 + index % 4 * 120 + 60, 46 + index / 4 * 120 + 60] == expected)
+      }
+      // Key entries: a 20-pixel box, 8, a two-letter name (22), 24 to the next box.
+      for (index, category) in palette.categories.enumerated() {
+        #expect(image[16 + index * 74 + 10, 46 + 240 + 12 + 10] == category.colour)
+      }
+    }
+
+    @Test func mismatchedValuesAreRejectedNamingTheFile() throws {
+      let error = #expect(throws: RasterError.self) {
+        try QuickLook.write(
+          path: "/tmp/q.png", values: [1, 2, 3], width: 2, height: 2, title: "",
+          style: .continuous(.viridis, unit: ""))
+      }
+      #expect(error?.description == "/tmp/q.png: 3 values for a 2×2 grid of 4 cells")
+      let codeError = #expect(throws: RasterError.self) {
+        try QuickLook.write(
+          path: "/tmp/q.png", values: [0, 1, 2.5, .nan], width: 2, height: 2, title: "",
+          style: .categorical(.confusion))
+      }
+      #expect(codeError?.message == "cell at row 1, column 0 holds 2.5, not a class code 0…3")
+    }
+
+    @Test func unwritablePathIsAnErrorNamingItAndLeavesNoTemporaryFile() throws {
+      let directory = try TestPaths.temporaryDirectory()
+      defer { try? FileManager.default.removeItem(at: directory) }
+      let style = MapStyle.continuous(.viridis, unit: "")
+      // A missing directory: GDAL cannot create the file at all.
+      let missing = directory.appendingPathComponent("missing/map.png").path
+      let createError = #expect(throws: RasterError.self) {
+        try QuickLook.write(
+          path: missing, values: values, width: 8, height: 6, title: "", style: style)
+      }
+      #expect(createError?.path == missing)
+      #expect(createError?.message.isEmpty == false)
+      // An existing directory: the PNG is written, but cannot be renamed over it.
+      let occupied = directory.appendingPathComponent("occupied").path
+      try FileManager.default.createDirectory(atPath: occupied, withIntermediateDirectories: false)
+      let renameError = #expect(throws: RasterError.self) {
+        try QuickLook.write(
+          path: occupied, values: values, width: 8, height: 6, title: "", style: style)
+      }
+      #expect(renameError?.path == occupied)
+      #expect(renameError?.message.contains("cannot rename") == true)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["occupied"])
     }
   }
 }
