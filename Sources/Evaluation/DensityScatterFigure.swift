@@ -42,14 +42,16 @@ public enum DensityScatterFigure {
       SVGPlot.line(
         plot.px(axis.lower), plot.py(axis.lower), plot.px(axis.upper), plot.py(axis.upper),
         ["stroke": "#d62728", "stroke-width": "1.5", "stroke-dasharray": "6 4"]))
-    var caption = "\(observed.count) cells; dashed: 1:1"
+    var caption = [note, "\(observed.count) cells; dashed line: 1:1"].compactMap { $0 }
     if drawn.count < dots.count {
-      caption += "; \(drawn.count) of \(dots.count) distinct positions drawn (fixed sample)"
+      caption.append("\(drawn.count) of \(dots.count) distinct positions drawn (fixed sample)")
     }
-    if let note { caption = "\(note). \(caption)" }
-    plot.append(
-      SVGPlot.text(
-        caption, x: plot.px(axis.lower) + 8, y: plot.py(axis.upper) + 18, ["font-size": "12"]))
+    for (row, line) in caption.enumerated() {
+      plot.append(
+        SVGPlot.text(
+          line, x: plot.px(axis.lower) + 8, y: plot.py(axis.upper) + 18 + 16 * Double(row),
+          ["font-size": "12"]))
+    }
     return plot.document
   }
 
