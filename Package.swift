@@ -68,7 +68,7 @@ let package = Package(
     .executableTarget(
       name: "landslide",
       dependencies: [
-        "TensorEngine", "GeoData", "Models", "Configuration", "Distributed",
+        "TensorEngine", "GeoData", "Models", "Configuration", "Distributed", "Evaluation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -81,6 +81,8 @@ let package = Package(
       name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
-    .testTarget(name: "CommandLineTests", dependencies: ["landslide", "GeoData", "TestSupport"]),
+    .testTarget(
+      name: "CommandLineTests",
+      dependencies: ["landslide", "GeoData", "TensorEngine", "TestSupport"]),
   ]
 )
