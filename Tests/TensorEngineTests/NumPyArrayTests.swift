@@ -118,6 +118,9 @@ import Testing
     #expect(
       try Self.failure(Self.npy(Self.header("<f4", "(-1,)"), data: four)).hasPrefix(
         "x.npy: the header's shape is not a tuple of non-negative integers"))
+    #expect(
+      try Self.failure(Data([0x93] + Array("NUMPY".utf8) + [1]))
+        == "x.npy: truncated: 7 bytes, no header length")
     let cut = Self.npy(Self.header("<f4", "(1,)"), data: four).prefix(40)
     #expect(
       try Self.failure(Data(cut))

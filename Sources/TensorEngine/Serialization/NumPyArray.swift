@@ -31,8 +31,9 @@ public struct NumPyArray: Equatable, Sendable {
 
   private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
-  /// Reads `path`, converting its elements to Float (64-bit values are rounded). Trailing
-  /// bytes after the data are an error: they mean the header and the data disagree.
+  /// Reads `path`, converting its elements to Float (values a Float cannot hold exactly,
+  /// such as integers above 2²⁴, are rounded). Trailing bytes after the data are an
+  /// error: they mean that the header and the data disagree.
   public static func read(path: String) throws(NumPyError) -> NumPyArray {
     guard let data = FileManager.default.contents(atPath: path) else {
       let reason =
@@ -40,8 +41,11 @@ public struct NumPyArray: Equatable, Sendable {
       throw NumPyError(path: path, message: reason)
     }
     let bytes = [UInt8](data)
-    guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+    guard bytes.starts(with: magic) else {
       throw NumPyError(path: path, message: "not a .npy file (bad magic; expected \\x93NUMPY)")
+    }
+    guard bytes.count >= 10 else {
+      throw NumPyError(path: path, message: "truncated: \(bytes.count) bytes, no header length")
     }
     let major = bytes[6]
     let headerStart: Int
