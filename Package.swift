@@ -2,7 +2,8 @@
 // The landslide hazard toolkit. Targets follow the layers of ARCHITECTURE.md; a layer
 // imports only layers below it:
 //   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
-//   → TensorEngine → GeoData → Models → Configuration → Distributed → landslide (command line)
+//   → TensorEngine → GeoData → Models → Configuration → Distributed → Evaluation
+//   → landslide (command line)
 import PackageDescription
 
 #if arch(x86_64)
@@ -60,11 +61,14 @@ let package = Package(
     // Layer 6: distributed execution over MPI.
     .target(name: "Distributed", dependencies: ["CMPI"]),
 
+    // Metrics, tables and figures of predictions (atomic writes from the tensor engine).
+    .target(name: "Evaluation", dependencies: ["TensorEngine"]),
+
     // Layer 7: the command line.
     .executableTarget(
       name: "landslide",
       dependencies: [
-        "TensorEngine", "GeoData", "Models", "Configuration", "Distributed",
+        "TensorEngine", "GeoData", "Models", "Configuration", "Distributed", "Evaluation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -76,6 +80,9 @@ let package = Package(
     .testTarget(
       name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
-    .testTarget(name: "CommandLineTests", dependencies: ["landslide", "GeoData", "TestSupport"]),
+    .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+    .testTarget(
+      name: "CommandLineTests",
+      dependencies: ["landslide", "GeoData", "TensorEngine", "TestSupport"]),
   ]
 )

@@ -10,7 +10,8 @@ struct Landslide: ParsableCommand {
     abstract: "Landslide hazard modelling on clusters: data, training, sweeps and maps.",
     version: version,
     subcommands: [
-      Info.self, ConfigCommand.self, Synth.self, Terrain.self, Prepare.self, Bench.self,
+      Info.self, ConfigCommand.self, Synth.self, Terrain.self, Prepare.self, Evaluate.self,
+      Bench.self,
     ]
   )
 }
