@@ -3,8 +3,8 @@
 #endif
 
 /// The process behind the synthetic inventory, per 1 km cell and period:
-///   logit P(new landslides) = b₀ + 1.2·(slope − 25°)/8° + 4·PGA·L + 0.6·(rain − 100 mm)/60 mm + 0.5·u,
-///   log(area density %) ~ N(0.6 + 0.05·(slope − 25°) + 2·PGA·L + 0.25·(rain − 100)/60, 0.5²),
+///   logit P(new landslides) = b₀ + 3·(slope − 25°)/8° + 10·PGA·L + 1.5·(rain − 100 mm)/60 mm + 0.5·u,
+///   log(area density %) ~ N(0.6 + 0.1·(slope − 25°) + 3·PGA·L + 0.4·(rain − 100)/60, 0.3²),
 /// with cell means of slope, PGA and maximum daily rain, u a standard normal per cell (the
 /// unobserved ground), and L the earthquake's reach into the period: 1 while it shakes
 /// (period 0), then a legacy 0.6·e^(−monsoons/1.5) that fades with each monsoon. b₀ is set
@@ -50,10 +50,10 @@ struct LatentProcess {
       for cell in 0..<count {
         let rainTerm = (cellMean(rain[period], cell) - 100) / 60
         scores[cell] =
-          1.2 * (meanSlope[cell] - 25) / 8 + 4 * meanPGA[cell] * legacy + 0.6 * rainTerm + 0.5
+          3 * (meanSlope[cell] - 25) / 8 + 10 * meanPGA[cell] * legacy + 1.5 * rainTerm + 0.5
           * hidden[cell]
         means[cell] =
-          0.6 + 0.05 * (meanSlope[cell] - 25) + 2 * meanPGA[cell] * legacy + 0.25 * rainTerm
+          0.6 + 0.1 * (meanSlope[cell] - 25) + 3 * meanPGA[cell] * legacy + 0.4 * rainTerm
       }
       linear.append(scores)
       logDensity.append(means)
@@ -69,10 +69,10 @@ struct LatentProcess {
       for cell in 0..<count {
         let probability = 1 / (1 + exp(-(intercept + linear[period][cell])))
         p[cell] = Float(probability)
-        expected[cell] = Float(min(100, exp(logDensity[period][cell] + 0.125)))
+        expected[cell] = Float(min(100, exp(logDensity[period][cell] + 0.045)))
         let (cx, cy) = (cell % cellsX, cell / cellsX)
         if (occurrence.lattice(cx, cy, octave: 0) + 1) / 2 < probability {
-          let drawn = min(100, exp(logDensity[period][cell] + 0.5 * size.gaussian(cx, cy)))
+          let drawn = min(100, exp(logDensity[period][cell] + 0.3 * size.gaussian(cx, cy)))
           cumulative[cell] = min(100, cumulative[cell] + Float(drawn))
         } else {
           cumulative[cell] *= 0.9
