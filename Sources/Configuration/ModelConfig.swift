@@ -99,6 +99,13 @@ public struct DensityConfig: Equatable, Sendable {
   /// Batch norm after each dense layer (the text's dense blocks).
   public var denseBatchNorm = false
   public var dropout = 0.0
+  /// Most epochs of each curriculum stage: positive cells with log(1 + density) targets,
+  /// positive cells on the original scale, then all cells (the paper's 200 each).
+  public var stageEpochs = [200, 200, 200]
+  /// Epochs fine-tuning the density of the joined ensemble (hazard = probability ×
+  /// density against the observed density, susceptibility frozen): the paper's "few more
+  /// steps" on the non-landslide cells.
+  public var jointEpochs = 5
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> DensityConfig {
     var model = DensityConfig()
@@ -107,6 +114,10 @@ public struct DensityConfig: Equatable, Sendable {
     model.denseBatchNorm = try section.bool("dense_batch_norm", default: model.denseBatchNorm)
     model.dropout = try section.double(
       "dropout", default: model.dropout, range: .halfOpenUnitInterval)
+    model.stageEpochs = try section.intList(
+      "stage_epochs", default: model.stageEpochs, count: 3...3, range: 0...100_000)
+    model.jointEpochs = try section.int(
+      "joint_epochs", default: model.jointEpochs, range: 0...100_000)
     return model
   }
 }
@@ -128,6 +139,8 @@ public struct TrainingConfig: Equatable, Sendable {
   public var decaySteps = 20_000
   /// Decay in whole steps (true) or continuously (false).
   public var staircase = true
+  /// Seconds between progress lines.
+  public var progressInterval = 10.0
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> TrainingConfig {
     var training = TrainingConfig()
@@ -152,6 +165,8 @@ public struct TrainingConfig: Equatable, Sendable {
     training.decaySteps = try section.int(
       "decay_steps", default: training.decaySteps, range: 1...Int(Int32.max))
     training.staircase = try section.bool("staircase", default: training.staircase)
+    training.progressInterval = try section.double(
+      "progress_interval", default: training.progressInterval, range: .greaterThan(0))
     return training
   }
 }

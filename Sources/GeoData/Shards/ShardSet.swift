@@ -45,43 +45,79 @@ public final class ShardSet {
   }
 
   /// Writes sample `index` of `side`: the normalised input into `input` (S·S·C floats) and
-  /// the labels into `labels` (n·n·3 floats).
+  /// the labels into `labels` (n·n·3 floats: presence, absence, area density per cell).
   public func assemble(
     _ side: SplitSide, _ index: Int, input: UnsafeMutablePointer<Float>,
     labels: UnsafeMutablePointer<Float>
   ) throws(SafeTensorsError) {
     let sample = samples[side]![index]
+    let (file, side) = (files[sample.shard], inputShape[0])
+    try normalise(sample, x0: 0, y0: 0, size: side, into: input)
+    let labelCount = prepared.patchCells * prepared.patchCells * 3
+    let labelBase = (sample.patch * prepared.periods + sample.period) * labelCount
+    let stored = try file.floats("labels")
+    for index in 0..<labelCount { labels[index] = stored[labelBase + index] }
+  }
+
+  /// Writes one mapping unit of sample `index`: cell `cell` (row-major in the patch) as a
+  /// normalised [P, P, C] input, P = cell pixels; returns its area density label.
+  public func assembleCell(
+    _ side: SplitSide, _ index: Int, cell: Int, input: UnsafeMutablePointer<Float>
+  ) throws(SafeTensorsError) -> Float {
+    let sample = samples[side]![index]
+    let (n, pixels) = (prepared.patchCells, prepared.cellPixels)
+    try normalise(
+      sample, x0: (cell % n) * pixels, y0: (cell / n) * pixels, size: pixels, into: input)
+    let labelBase = (sample.patch * prepared.periods + sample.period) * n * n * 3
+    return try files[sample.shard].floats("labels")[labelBase + cell * 3 + 2]
+  }
+
+  /// Area density labels of sample `index`, n·n per cell (row-major), without its inputs.
+  public func densities(_ side: SplitSide, _ index: Int) throws(SafeTensorsError) -> [Float] {
+    let sample = samples[side]![index]
+    let count = prepared.patchCells * prepared.patchCells
+    let labelBase = (sample.patch * prepared.periods + sample.period) * count * 3
+    let stored = try files[sample.shard].floats("labels")
+    return (0..<count).map { stored[labelBase + $0 * 3 + 2] }
+  }
+
+  /// Normalises the `size`² window at (x0, y0) of a sample's patch into `input`, channels
+  /// last: static predictors, time-varying predictors of the sample's period, monsoons.
+  private func normalise(
+    _ sample: (shard: Int, patch: Int, period: Int), x0: Int, y0: Int, size: Int,
+    into input: UnsafeMutablePointer<Float>
+  ) throws(SafeTensorsError) {
     let file = files[sample.shard]
     let statics = try file.floats("static")
     let varying = try file.floats("varying")
-    let stored = try file.floats("labels")
     let channels = prepared.channels.count
     // Channels per kind, from the shapes: static [K, S, S, Cs], varying [K, P, S, S, Cv].
     let staticCount = file.tensors["static"]!.shape[3]
     let varyingCount = file.tensors["varying"]!.shape[4]
-    let area = inputShape[0] * inputShape[1]
+    let patchSide = inputShape[0]
+    let area = patchSide * patchSide
     let staticBase = sample.patch * area * staticCount
     let varyingBase = (sample.patch * prepared.periods + sample.period) * area * varyingCount
     let monsoons =
       (Float(prepared.monsoons[sample.period]) - prepared.minimum[channels - 1])
       * scale[channels - 1]
-    for pixel in 0..<area {
-      let out = input + pixel * channels
-      for channel in 0..<staticCount {
-        out[channel] =
-          (statics[staticBase + pixel * staticCount + channel] - prepared.minimum[channel])
-          * scale[channel]
+    for y in 0..<size {
+      for x in 0..<size {
+        let pixel = (y0 + y) * patchSide + x0 + x
+        let out = input + (y * size + x) * channels
+        for channel in 0..<staticCount {
+          out[channel] =
+            (statics[staticBase + pixel * staticCount + channel] - prepared.minimum[channel])
+            * scale[channel]
+        }
+        for predictor in 0..<varyingCount {
+          let channel = staticCount + predictor
+          out[channel] =
+            (varying[varyingBase + pixel * varyingCount + predictor] - prepared.minimum[channel])
+            * scale[channel]
+        }
+        out[channels - 1] = monsoons
       }
-      for predictor in 0..<varyingCount {
-        let channel = staticCount + predictor
-        out[channel] =
-          (varying[varyingBase + pixel * varyingCount + predictor] - prepared.minimum[channel])
-          * scale[channel]
-      }
-      out[channels - 1] = monsoons
     }
-    let labelCount = prepared.patchCells * prepared.patchCells * 3
-    let labelBase = (sample.patch * prepared.periods + sample.period) * labelCount
-    for index in 0..<labelCount { labels[index] = stored[labelBase + index] }
   }
 }
