@@ -2,7 +2,7 @@
 // The landslide hazard toolkit. Targets follow the layers of ARCHITECTURE.md; a layer
 // imports only layers below it:
 //   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
-//   → TensorEngine → GeoData → Models → Configuration → Distributed → Evaluation
+//   → TensorEngine → GeoData → Models → Configuration → Distributed → Evaluation → Training
 //   → landslide (command line)
 import PackageDescription
 
@@ -64,11 +64,17 @@ let package = Package(
     // Metrics, tables and figures of predictions (atomic writes from the tensor engine).
     .target(name: "Evaluation", dependencies: ["TensorEngine"]),
 
-    // Layer 7: the command line.
+    // Layer 7: training, checkpoints and inference of the ensemble.
+    .target(
+      name: "Training",
+      dependencies: ["TensorEngine", "GeoData", "Models", "Configuration", "Evaluation"]),
+
+    // Layer 8: the command line.
     .executableTarget(
       name: "landslide",
       dependencies: [
         "TensorEngine", "GeoData", "Models", "Configuration", "Distributed", "Evaluation",
+        "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -79,6 +85,9 @@ let package = Package(
     .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TestSupport"]),
     .testTarget(
       name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "TrainingTests",
+      dependencies: ["Training", "Configuration", "GeoData", "TensorEngine", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
     .testTarget(

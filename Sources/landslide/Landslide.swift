@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+  @preconcurrency import Glibc
+#endif
+
 /// The `landslide` command: one executable, one subcommand per job.
 @main
 struct Landslide: ParsableCommand {
@@ -10,8 +14,16 @@ struct Landslide: ParsableCommand {
     abstract: "Landslide hazard modelling on clusters: data, training, sweeps and maps.",
     version: version,
     subcommands: [
-      Info.self, ConfigCommand.self, Synth.self, Terrain.self, Prepare.self, Evaluate.self,
+      Info.self, ConfigCommand.self, Synth.self, Terrain.self, Prepare.self, Train.self,
+      Predict.self, Evaluate.self,
       Bench.self,
     ]
   )
+
+  /// Line-buffered standard output, so that progress lines reach log files (SLURM's output
+  /// files included) as they are printed, not when a buffer fills.
+  static func main() {
+    setvbuf(stdout, nil, _IOLBF, 0)
+    main(nil)
+  }
 }

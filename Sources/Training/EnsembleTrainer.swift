@@ -1,0 +1,342 @@
+import Configuration
+import Evaluation
+import Foundation
+import GeoData
+import Models
+import TensorEngine
+
+/// Trains the ensemble stage by stage (SPEC.md §1, training protocol): Adam with exponential
+/// decay, shuffled each epoch from the seed, early stopping on validation loss with
+/// patience, and at the end of each stage the weights of its minimum validation loss.
+public final class EnsembleTrainer {
+  public let ensemble: Ensemble
+  let config: LandslideConfig
+  let shards: ShardSet
+  /// Steps (batches) per epoch use whole batches; a final partial batch is left for the
+  /// next epoch's shuffle, unless the data is smaller than one batch.
+  let batchSize: Int
+  private let tape: Tape
+  private let inference = Tape(recording: false)
+  /// Runs the frozen susceptibility network in the joint stage: no gradient reaches it.
+  private let frozen = Tape(recording: false)
+  private var progress: ProgressReporter
+  private let log: (String) -> Void
+  private let metrics: MetricsLog?
+  public private(set) var records: [EpochRecord] = []
+
+  /// Cells of each side with landslides, as (sample, cell) pairs, for the cell stages.
+  private var positiveCells: [SplitSide: [(sample: Int, cell: Int)]] = [:]
+
+  /// - Parameters:
+  ///   - metricsPath: where to append one JSON line per epoch (nil: nowhere).
+  ///   - log: receives progress and stage lines.
+  public init(
+    config: LandslideConfig, shards: ShardSet, staticCount: Int, metricsPath: String?,
+    log: @escaping (String) -> Void
+  ) throws(TrainingError) {
+    self.config = config
+    self.shards = shards
+    batchSize = config.training.batchSize
+    let description = EnsembleDescription(
+      susceptibility: SusceptibilityArchitecture(
+        blocksPerStage: config.susceptibility.blocksPerStage,
+        inputChannels: shards.prepared.channels.count,
+        dropout: Float(config.susceptibility.dropout)),
+      density: DensityArchitecture(
+        inputChannels: shards.prepared.channels.count, denseWidths: config.density.denseWidths,
+        denseBatchNorm: config.density.denseBatchNorm, dropout: Float(config.density.dropout)),
+      prepared: shards.prepared, staticCount: staticCount)
+    ensemble = Ensemble(description, seed: UInt64(config.training.seed))
+    tape = Tape(seed: UInt64(config.training.seed) &+ 1)
+    progress = ProgressReporter(interval: config.training.progressInterval, output: log)
+    self.log = log
+    metrics = try metricsPath.map { path throws(TrainingError) in try MetricsLog(path: path) }
+    for side in SplitSide.allCases {
+      guard let count = shards.samples[side]?.count else { continue }
+      var pairs: [(sample: Int, cell: Int)] = []
+      for sample in 0..<count {
+        let densities: [Float]
+        do { densities = try shards.densities(side, sample) } catch {
+          throw TrainingError(error.description)
+        }
+        for (cell, density) in densities.enumerated() where density > 0 {
+          pairs.append((sample, cell))
+        }
+      }
+      positiveCells[side] = pairs
+    }
+    for side in [SplitSide.train, .validation] where (shards.samples[side] ?? []).isEmpty {
+      throw TrainingError(
+        "the \(side.rawValue) split has no samples; use a larger study area or smaller split blocks"
+      )
+    }
+  }
+
+  /// Runs every stage in order; the ensemble then holds the kept weights.
+  public func train() throws(TrainingError) {
+    for stage in TrainingStage.allCases { try run(stage) }
+  }
+
+  /// Most epochs of a stage (0 skips it).
+  func maxEpochs(_ stage: TrainingStage) -> Int {
+    switch stage {
+    case .susceptibility: config.training.maxEpochs
+    case .densityLog: config.density.stageEpochs[0]
+    case .densityPositive: config.density.stageEpochs[1]
+    case .densityAll: config.density.stageEpochs[2]
+    case .joint: config.density.jointEpochs
+    }
+  }
+
+  /// Trains one stage with early stopping and leaves its best weights in place.
+  public func run(_ stage: TrainingStage) throws(TrainingError) {
+    let epochs = maxEpochs(stage)
+    guard epochs > 0 else { return }
+    let model: Module = stage == .susceptibility ? ensemble.susceptibility : ensemble.density
+    let units = try trainingUnits(stage, side: .train)
+    let validationUnits = try trainingUnits(stage, side: .validation)
+    guard !units.isEmpty, !validationUnits.isEmpty else {
+      throw TrainingError(
+        "stage \(stage.rawValue): the \(units.isEmpty ? "training" : "validation") split has no "
+          + "\(stage.trainsOnCells ? "cells with landslides" : "samples"); use a larger study area")
+    }
+    let unitsPerBatch = stage.trainsOnCells ? batchSize * cellsPerPatch : batchSize
+    let t = config.training
+    let adam = Adam(
+      parameters: model.parameters, beta1: Float(t.adamBeta1), beta2: Float(t.adamBeta2),
+      epsilon: Float(t.adamEpsilon))
+    let schedule = ExponentialDecay(
+      initial: Float(t.learningRate), rate: Float(t.decayRate), decaySteps: t.decaySteps,
+      staircase: t.staircase)
+    let snapshot = WeightSnapshot(model)
+    var best = Double.infinity
+    var sinceBest = 0
+    var order = Array(0..<units.count)
+    var random = RandomGenerator(
+      seed: UInt64(t.seed) &* 1_000_003 &+ UInt64(TrainingStage.allCases.firstIndex(of: stage)!))
+    log(
+      "stage \(stage.rawValue): \(units.count) training and \(validationUnits.count) validation "
+        + "\(stage.trainsOnCells ? "cells" : "samples"), at most \(epochs) epochs")
+    for epoch in 1...epochs {
+      order.shuffle(using: &random)
+      let steps = max(1, order.count / unitsPerBatch)
+      let start = ContinuousClock.now
+      var lossSum = 0.0
+      for step in 0..<steps {
+        let batch = order[(step * unitsPerBatch)..<min(order.count, (step + 1) * unitsPerBatch)]
+        let loss = try trainStep(stage, batch.map { units[$0] })
+        adam.update(learningRate: schedule.learningRate(at: adam.step))
+        lossSum += loss
+        progress.update(
+          stage: stage, epoch: epoch, maxEpochs: epochs, step: step + 1, steps: steps,
+          loss: lossSum / Double(step + 1), units: (step + 1) * unitsPerBatch,
+          elapsed: (ContinuousClock.now - start).seconds)
+      }
+      let seconds = (ContinuousClock.now - start).seconds
+      let validation = try validationLoss(stage, validationUnits)
+      let improved = validation < best
+      if improved {
+        best = validation
+        sinceBest = 0
+        snapshot.save()
+      } else {
+        sinceBest += 1
+      }
+      let record = EpochRecord(
+        stage: stage, epoch: epoch, step: adam.step, trainLoss: lossSum / Double(steps),
+        validationLoss: validation,
+        validationAUC: stage == .susceptibility ? try validationAUC() : nil,
+        learningRate: Double(schedule.learningRate(at: adam.step)),
+        samplesPerSecond: Double(steps * unitsPerBatch) / seconds, seconds: seconds,
+        best: improved)
+      records.append(record)
+      try metrics?.append(record)
+      log(
+        "\(stage.rawValue) epoch \(epoch): train loss " + String(format: "%.4f", record.trainLoss)
+          + ", validation loss " + String(format: "%.4f", validation)
+          + (record.validationAUC.map { String(format: ", validation AUC %.3f", $0) } ?? "")
+          + String(
+            format: ", %.1f %@/s", record.samplesPerSecond,
+            stage.trainsOnCells ? "cells" : "samples")
+          + (improved ? " (best)" : ""))
+      if sinceBest >= t.patience { break }
+    }
+    snapshot.restore()
+  }
+
+  var cellsPerPatch: Int { shards.prepared.patchCells * shards.prepared.patchCells }
+
+  /// A stage's units on one side: sample indexes, or (in the cell stages) indexes into the
+  /// side's positive cells.
+  private func trainingUnits(_ stage: TrainingStage, side: SplitSide) throws(TrainingError)
+    -> [Int]
+  {
+    stage.trainsOnCells
+      ? Array(0..<(positiveCells[side]?.count ?? 0))
+      : Array(0..<(shards.samples[side]?.count ?? 0))
+  }
+
+  // MARK: Steps
+
+  private var batches: [Int: Batch] = [:]
+
+  /// Reusable input and target tensors for `count` units (kept per size, so that a steady
+  /// loop allocates nothing).
+  private func batch(_ count: Int, cells: Bool) -> Batch {
+    let key = cells ? -count : count
+    if let batch = batches[key] { return batch }
+    let prepared = shards.prepared
+    let batch = Batch(
+      patches: cells ? 0 : count, cells: cells ? count : count * cellsPerPatch,
+      patchSide: prepared.patchCells * prepared.cellPixels, cellSide: prepared.cellPixels,
+      channels: prepared.channels.count, patchCells: prepared.patchCells)
+    batches[key] = batch
+    return batch
+  }
+
+  /// Forward, backward and the loss of one training batch (the optimiser steps after).
+  private func trainStep(_ stage: TrainingStage, _ units: [Int]) throws(TrainingError) -> Double {
+    let batch = try load(stage, units, side: .train)
+    tape.reset()
+    let loss = forwardLoss(stage, batch, tape: tape, training: true)
+    tape.backward(from: loss)
+    return Double(loss.scalar)
+  }
+
+  /// The stage's loss over the whole validation side, in inference mode.
+  func validationLoss(_ stage: TrainingStage) throws(TrainingError) -> Double {
+    try validationLoss(stage, try trainingUnits(stage, side: .validation))
+  }
+
+  /// Mean loss over the validation units, in inference mode, weighted by batch size.
+  private func validationLoss(_ stage: TrainingStage, _ units: [Int]) throws(TrainingError)
+    -> Double
+  {
+    let size = stage.trainsOnCells ? batchSize * cellsPerPatch : batchSize
+    var total = 0.0
+    for start in stride(from: 0, to: units.count, by: size) {
+      let slice = Array(units[start..<min(units.count, start + size)])
+      let batch = try load(stage, slice, side: .validation)
+      inference.reset()
+      let loss = forwardLoss(stage, batch, tape: inference, training: false)
+      total += Double(loss.scalar) * Double(slice.count)
+    }
+    return total / Double(units.count)
+  }
+
+  /// AUC of the susceptibility network's probabilities over every validation cell.
+  func validationAUC() throws(TrainingError) -> Double {
+    var scores: [Float] = []
+    var labels: [Float] = []
+    let count = shards.samples[.validation]?.count ?? 0
+    for start in stride(from: 0, to: count, by: batchSize) {
+      let indexes = Array(start..<min(count, start + batchSize))
+      let batch = try load(.susceptibility, indexes, side: .validation)
+      inference.reset()
+      ensemble.susceptibility.train(false)
+      let probability = ensemble.susceptibility(batch.patches, inference)
+      scores += probability.array
+      labels += batch.presence.array
+    }
+    do {
+      return try ROCCurve(labels: labels, scores: scores).auc
+    } catch {
+      throw TrainingError("validation AUC: \(error)")
+    }
+  }
+
+  /// The stage's loss on `batch`, recorded on `tape`.
+  private func forwardLoss(_ stage: TrainingStage, _ batch: Batch, tape: Tape, training: Bool)
+    -> Tensor
+  {
+    let s = config.susceptibility
+    switch stage {
+    case .susceptibility:
+      ensemble.susceptibility.train(training)
+      switch s.loss {
+      case .focalTversky:
+        return tape.loss(
+          .focalTversky(
+            alpha: Float(s.tverskyAlpha), beta: Float(s.tverskyBeta), gamma: Float(s.tverskyGamma),
+            epsilon: Float(s.tverskyEpsilon)),
+          prediction: ensemble.susceptibility(batch.patches, tape), target: batch.presence)
+      case .bce:
+        return tape.loss(
+          .binaryCrossEntropyWithLogits(positiveWeight: Float(s.positiveWeight)),
+          prediction: ensemble.susceptibility.logits(batch.patches, tape), target: batch.presence)
+      }
+    case .densityLog, .densityPositive, .densityAll:
+      ensemble.density.train(training)
+      return tape.loss(
+        .meanAbsoluteError, prediction: ensemble.density(batch.cells, tape),
+        target: batch.density)
+    case .joint:
+      frozen.reset()
+      ensemble.susceptibility.train(false)
+      let probability = ensemble.susceptibility(batch.patches, frozen)
+      ensemble.density.train(training)
+      let density = ensemble.density(batch.cells, tape)
+      let hazard = tape.multiply(tape.reshape(probability, density.shape), density)
+      return tape.loss(.meanAbsoluteError, prediction: hazard, target: batch.density)
+    }
+  }
+
+  /// Assembles the units of a batch from the shards.
+  private func load(_ stage: TrainingStage, _ units: [Int], side: SplitSide)
+    throws(TrainingError) -> Batch
+  {
+    do {
+      if stage.trainsOnCells {
+        let batch = self.batch(units.count, cells: true)
+        let floats = batch.cells.count / units.count
+        for (index, unit) in units.enumerated() {
+          let (sample, cell) = positiveCells[side]![unit]
+          let density = try shards.assembleCell(
+            side, sample, cell: cell, input: batch.cells.data + index * floats)
+          batch.density[index] = stage == .densityLog ? log1p(density) : density
+        }
+        return batch
+      }
+      let batch = self.batch(units.count, cells: false)
+      let n = cellsPerPatch
+      let patchFloats = batch.patches.count / units.count
+      for (index, sample) in units.enumerated() {
+        try shards.assemble(
+          side, sample, input: batch.patches.data + index * patchFloats,
+          labels: batch.labels.data)
+        for cell in 0..<n {
+          batch.presence[index * n + cell] = batch.labels[cell * 3]
+          batch.density[index * n + cell] = batch.labels[cell * 3 + 2]
+        }
+      }
+      if stage != .susceptibility {
+        PatchCells.split(batch.patches, cellsPerSide: shards.prepared.patchCells, into: batch.cells)
+      }
+      return batch
+    } catch {
+      throw TrainingError(error.description)
+    }
+  }
+}
+
+/// Inputs and targets of one batch.
+final class Batch {
+  /// [B, S, S, C] patches (empty in the cell stages).
+  let patches: Tensor
+  /// [B·n·n, P, P, C] single cells.
+  let cells: Tensor
+  /// [B, n, n, 1] landslide presence.
+  let presence: Tensor
+  /// [B·n·n, 1] area density (or its log in the first curriculum stage).
+  let density: Tensor
+  /// One sample's labels as stored: n·n × (presence, absence, density).
+  let labels: Tensor
+
+  init(patches: Int, cells: Int, patchSide: Int, cellSide: Int, channels: Int, patchCells: Int) {
+    self.patches = Tensor(zeros: Shape(max(patches, 1), patchSide, patchSide, channels))
+    self.cells = Tensor(zeros: Shape(cells, cellSide, cellSide, channels))
+    presence = Tensor(zeros: Shape(max(patches, 1), patchCells, patchCells, 1))
+    density = Tensor(zeros: Shape(cells, 1))
+    labels = Tensor(zeros: Shape(patchCells * patchCells * 3))
+  }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// `metrics.jsonl`: one JSON object per line and epoch, flushed as each epoch ends so that a
+/// plotting script (or a crash) sees every finished epoch.
+final class MetricsLog {
+  private let handle: FileHandle
+  let path: String
+
+  init(path: String) throws(TrainingError) {
+    self.path = path
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
+    guard let handle = FileHandle(forWritingAtPath: path) else {
+      throw TrainingError("\(path): cannot open the metrics file for writing")
+    }
+    self.handle = handle
+  }
+
+  deinit { try? handle.close() }
+
+  func append(_ record: EpochRecord) throws(TrainingError) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    do {
+      try handle.write(contentsOf: try encoder.encode(record) + Data("\n".utf8))
+      try handle.synchronize()
+    } catch {
+      throw TrainingError("\(path): cannot append an epoch record (\(error.localizedDescription))")
+    }
+  }
+}
+
+/// A training failure with a message that says where and why.
+public struct TrainingError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

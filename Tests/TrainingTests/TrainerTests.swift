@@ -1,0 +1,93 @@
+import Foundation
+import GeoData
+import TensorEngine
+import Testing
+
+@testable import Training
+
+@Suite struct TrainerTests {
+  /// The stages run in the documented order, each within its epoch budget, the cell stages
+  /// on cells with landslides only, and every epoch is a line of metrics.jsonl.
+  @Test func curriculumStagesRunInOrder() throws {
+    let study = try TinyStudy(["density.stage_epochs=[2, 1, 1]", "density.joint_epochs=1"])
+    defer { study.remove() }
+    let trainer = try study.trainer()
+    try trainer.train()
+    let stages = trainer.records.map(\.stage)
+    #expect(
+      stages == [
+        .susceptibility, .susceptibility, .densityLog, .densityLog, .densityPositive, .densityAll,
+        .joint,
+      ])
+    // One step per batch of patches, or of batch × 16 cells in the cell stages.
+    let positives = try (0..<study.shards.samples[.train]!.count).reduce(0) { total, sample in
+      total + (try study.shards.densities(.train, sample)).filter { $0 > 0 }.count
+    }
+    let batch = study.config.training.batchSize
+    let first = trainer.records.first { $0.stage == .densityLog }!
+    #expect(first.step == max(1, positives / (batch * 16)))
+    #expect(trainer.records[0].step == study.shards.samples[.train]!.count / batch)
+    let lines = try String(
+      contentsOf: study.directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8
+    ).split(separator: "\n")
+    #expect(lines.count == trainer.records.count)
+    let decoded = try JSONDecoder().decode(EpochRecord.self, from: Data(lines[2].utf8))
+    #expect(decoded == trainer.records[2])
+  }
+
+  /// After a stage, the weights are those of its minimum validation loss, not the last
+  /// epoch's: recomputing the validation loss gives the recorded minimum.
+  @Test func earlyStoppingKeepsTheBestWeights() throws {
+    let study = try TinyStudy([
+      "training.max_epochs=6", "training.patience=2", "training.learning_rate=0.05",
+    ])
+    defer { study.remove() }
+    let trainer = try study.trainer()
+    try trainer.run(.susceptibility)
+    let losses = trainer.records.map(\.validationLoss)
+    let best = losses.min()!
+    #expect(trainer.records.filter(\.best).last!.validationLoss == best)
+    // Stopped by patience: the run ended `patience` epochs after its best epoch, or at the cap.
+    let bestEpoch = losses.firstIndex(of: best)! + 1
+    #expect(losses.count == min(6, bestEpoch + 2))
+    let recomputed = try trainer.validationLoss(.susceptibility)
+    #expect(abs(recomputed - best) < 1e-6 * max(1, best), "\(recomputed) vs \(best)")
+  }
+
+  /// A few epochs of training rank validation cells better than the untrained network.
+  @Test func trainingImprovesValidationAUC() throws {
+    let study = try TinyStudy([
+      "study_area.synthetic.size_km=[24, 24]", "study_area.synthetic.periods=4",
+      "training.max_epochs=4", "training.patience=4", "training.batch_size=8",
+    ])
+    defer { study.remove() }
+    let trainer = try study.trainer()
+    let before = try trainer.validationAUC()
+    try trainer.run(.susceptibility)
+    let after = trainer.records.compactMap(\.validationAUC).max()!
+    #expect(after > before + 0.05, "AUC before \(before), after \(after)")
+  }
+
+  @Test func patchesSplitIntoCellsInLabelOrder() {
+    let (n, pixels, channels) = (2, 3, 2)
+    let side = n * pixels
+    let patches = Tensor(
+      (0..<(2 * side * side * channels)).map(Float.init), shape: Shape(2, side, side, channels))
+    let cells = Tensor(zeros: Shape(2 * n * n, pixels, pixels, channels))
+    PatchCells.split(patches, cellsPerSide: n, into: cells)
+    for b in 0..<2 {
+      for cell in 0..<(n * n) {
+        for y in 0..<pixels {
+          for x in 0..<pixels {
+            for c in 0..<channels {
+              let (py, px) = ((cell / n) * pixels + y, (cell % n) * pixels + x)
+              let expected = Float(((b * side + py) * side + px) * channels + c)
+              let index = (((b * n * n + cell) * pixels + y) * pixels + x) * channels + c
+              #expect(cells[index] == expected)
+            }
+          }
+        }
+      }
+    }
+  }
+}
