@@ -61,6 +61,9 @@ public struct SusceptibilityConfig: Equatable, Sendable {
   /// and its sweep covers 6 to 64 blocks in total.
   public var blocksPerStage = [3, 4, 6, 3]
   public var dropout = 0.3
+  /// The code's ReLU between the head's convolution and batch norm: every cell scored
+  /// below it gets one probability, which ties them and caps AUC.
+  public var headReLU = true
   public var loss = Loss.focalTversky
   /// Focal Tversky: TI = (TP+ε)/(TP + α·FP + β·FN + ε), loss = (1 − TI)^γ.
   public var tverskyAlpha = 0.3
@@ -76,6 +79,7 @@ public struct SusceptibilityConfig: Equatable, Sendable {
       "blocks_per_stage", default: model.blocksPerStage, count: 4...4, range: 1...64)
     model.dropout = try section.double(
       "dropout", default: model.dropout, range: .halfOpenUnitInterval)
+    model.headReLU = try section.bool("head_relu", default: model.headReLU)
     model.loss = try section.choice("loss", default: model.loss)
     model.tverskyAlpha = try section.double(
       "tversky_alpha", default: model.tverskyAlpha, range: .between(0, 1))
@@ -106,6 +110,16 @@ public struct DensityConfig: Equatable, Sendable {
   /// density against the observed density, susceptibility frozen): the paper's "few more
   /// steps" on the non-landslide cells.
   public var jointEpochs = 5
+  /// Loss of the joint fine-tuning, hazard against observed density: MAE as in the paper,
+  /// or MSE, whose minimiser is the mean, so that with the probability fixed the density
+  /// learns the expected density where landslides occur (MAE's median is 0 wherever the
+  /// probability is below one half).
+  public var jointLoss = JointLoss.mae
+
+  public enum JointLoss: String, CaseIterable, Sendable {
+    case mae
+    case mse
+  }
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> DensityConfig {
     var model = DensityConfig()
@@ -118,6 +132,7 @@ public struct DensityConfig: Equatable, Sendable {
       "stage_epochs", default: model.stageEpochs, count: 3...3, range: 0...100_000)
     model.jointEpochs = try section.int(
       "joint_epochs", default: model.jointEpochs, range: 0...100_000)
+    model.jointLoss = try section.choice("joint_loss", default: model.jointLoss)
     return model
   }
 }

@@ -8,12 +8,20 @@ public struct SusceptibilityArchitecture: Equatable, Sendable {
   public var inputChannels: Int
   /// Dropout after the stem's batch norm and before the head (the text's 30 %).
   public var dropout: Float
+  /// The code's ReLU between the head's convolution and its batch norm. It maps every
+  /// negative score to one value, so all cells below it share one probability and cannot
+  /// be ranked (a ceiling on AUC), and it can switch the whole output off.
+  public var headReLU: Bool
 
-  public init(blocksPerStage: [Int] = [3, 4, 6, 3], inputChannels: Int = 13, dropout: Float = 0.3) {
+  public init(
+    blocksPerStage: [Int] = [3, 4, 6, 3], inputChannels: Int = 13, dropout: Float = 0.3,
+    headReLU: Bool = true
+  ) {
     precondition(blocksPerStage.count == 4 && blocksPerStage.allSatisfy { $0 >= 1 })
     self.blocksPerStage = blocksPerStage
     self.inputChannels = inputChannels
     self.dropout = dropout
+    self.headReLU = headReLU
   }
 
   /// Bottleneck widths per stage: (1×1 reduce, 3×3, 1×1 expand).
@@ -109,7 +117,8 @@ public final class SusceptibilityNetwork: Module {
     for stage in stages {
       for block in stage { h = block(h, tape) }
     }
-    h = tape.relu(head(headDropout(h, tape), tape))
+    h = head(headDropout(h, tape), tape)
+    if architecture.headReLU { h = tape.relu(h) }
     return headNorm(h, tape)
   }
 

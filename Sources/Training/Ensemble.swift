@@ -7,6 +7,7 @@ import TensorEngine
 public struct EnsembleDescription: Codable, Equatable, Sendable {
   public var blocksPerStage: [Int]
   public var susceptibilityDropout: Float
+  public var headReLU: Bool
   public var denseWidths: [Int]
   public var denseBatchNorm: Bool
   public var densityDropout: Float
@@ -23,6 +24,7 @@ public struct EnsembleDescription: Codable, Equatable, Sendable {
     case channels, minimum, maximum
     case blocksPerStage = "blocks_per_stage"
     case susceptibilityDropout = "susceptibility_dropout"
+    case headReLU = "head_relu"
     case denseWidths = "dense_widths"
     case denseBatchNorm = "dense_batch_norm"
     case densityDropout = "density_dropout"
@@ -37,6 +39,7 @@ public struct EnsembleDescription: Codable, Equatable, Sendable {
   ) {
     blocksPerStage = susceptibility.blocksPerStage
     susceptibilityDropout = susceptibility.dropout
+    headReLU = susceptibility.headReLU
     denseWidths = density.denseWidths
     denseBatchNorm = density.denseBatchNorm
     densityDropout = density.dropout
@@ -50,7 +53,8 @@ public struct EnsembleDescription: Codable, Equatable, Sendable {
 
   public var susceptibilityArchitecture: SusceptibilityArchitecture {
     SusceptibilityArchitecture(
-      blocksPerStage: blocksPerStage, inputChannels: channels.count, dropout: susceptibilityDropout)
+      blocksPerStage: blocksPerStage, inputChannels: channels.count, dropout: susceptibilityDropout,
+      headReLU: headReLU)
   }
 
   public var densityArchitecture: DensityArchitecture {
