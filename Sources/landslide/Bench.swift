@@ -34,8 +34,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Untimed steps first (the first step allocates the reusable buffers).")
   var warmup = 2
 
-  @Option(help: "BLAS threads (default: every core).")
-  var threads = ProcessInfo.processInfo.activeProcessorCount
+  @Option(help: "Compute threads (default: every core this process may use).")
+  var threads = ComputeThreads.available
 
   @Option(help: "Samples per waveform record (T) for the transformer.")
   var length = 6513

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GeoData
+import TensorEngine
 import Training
 
 /// `landslide predict`: hazard maps of a study area from a trained ensemble.
@@ -35,7 +36,11 @@ struct Predict: ParsableCommand {
   @Option(help: "Patches per inference batch.")
   var batch: Int = 16
 
+  @Option(help: "Compute threads (default: every core this process may use).")
+  var threads: Int = ComputeThreads.available
+
   func run() throws {
+    ThreadPool.shared.threadCount = threads
     let ensemble = try EnsembleCheckpoint.read(checkpoint)
     let maps = try HazardMaps.predict(ensemble, study: study, batchSize: batch)
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

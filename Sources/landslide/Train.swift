@@ -36,7 +36,11 @@ struct Train: ParsableCommand {
   @Option(help: "Directory of the study area and its shards (default: RUN-DIR/data).")
   var data: String?
 
+  @Option(help: "Compute threads (default: every core this process may use).")
+  var threads: Int = ComputeThreads.available
+
   func run() throws {
+    ThreadPool.shared.threadCount = threads
     let settings = try LandslideConfig.load(file: config, overrides: overrides)
     try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
     let study = try StudyData.ensure(settings, in: data ?? path("data")) { print($0) }
@@ -59,12 +63,21 @@ struct Train: ParsableCommand {
       trainer.ensemble, shards: shards, side: .test, study: study.study,
       batchSize: settings.training.batchSize)
     try test.write(to: path("test"))
-    let metrics = try test.metrics()
+    print("test predictions in \(path("test"))")
+    // Undefined metrics (e.g. a density network that predicts one value everywhere) are
+    // reported, not fatal: the trained weights are already safe.
+    let metrics: [String: Double]
+    do {
+      metrics = try test.metrics()
+    } catch {
+      FileHandle.standardError.write(Data("warning: no test metrics: \(error)\n".utf8))
+      return
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try AtomicFile.write(try encoder.encode(metrics), to: path("metrics.json"))
     print("test split (\(test.labels.count) cells): " + Self.headline(metrics))
-    print("test predictions in \(path("test")), metrics in \(path("metrics.json"))")
+    print("metrics in \(path("metrics.json"))")
   }
 
   /// The figures a reader looks for first, with the oracle's beside them when known.
