@@ -11,9 +11,21 @@ FORMAT_PATHS = Package.swift Sources Tests
 test: deps lint build
 	$(SWIFT) test --disable-xctest
 
-# Until the training pipeline lands, the main job is the environment report.
+# The main job end to end on the built-in synthetic study area (configs/demo.yaml):
+# synthesise and prepare it, train the ensemble, map every period, score the test split.
+DEMO = demo-output
+LANDSLIDE = .build/release/landslide
 demo: deps release
-	.build/release/landslide info
+	$(LANDSLIDE) train --config configs/demo.yaml --run-dir $(DEMO)
+	$(LANDSLIDE) predict --checkpoint $(DEMO)/checkpoints/final.safetensors \
+	  --study $(DEMO)/data/study --out $(DEMO)/maps
+	$(LANDSLIDE) evaluate --predictions $(DEMO)/test --out $(DEMO)/evaluation
+	@echo
+	@echo "maps (GeoTIFF, a band per period):  $(DEMO)/maps/*.tif"
+	@echo "quick-looks (PNG):                  $(DEMO)/maps/quicklooks/"
+	@echo "figures (ROC, density scatter):     $(DEMO)/evaluation/*.svg"
+	@echo "test metrics (with the oracle's):   $(DEMO)/metrics.json"
+	@echo "training curves (one line/epoch):   $(DEMO)/metrics.jsonl"
 
 deps:
 	tools/install-deps

@@ -41,7 +41,8 @@ public final class EnsembleTrainer {
       susceptibility: SusceptibilityArchitecture(
         blocksPerStage: config.susceptibility.blocksPerStage,
         inputChannels: shards.prepared.channels.count,
-        dropout: Float(config.susceptibility.dropout)),
+        dropout: Float(config.susceptibility.dropout),
+        headReLU: config.susceptibility.headReLU),
       density: DensityArchitecture(
         inputChannels: shards.prepared.channels.count, denseWidths: config.density.denseWidths,
         denseBatchNorm: config.density.denseBatchNorm, dropout: Float(config.density.dropout)),
@@ -94,6 +95,9 @@ public final class EnsembleTrainer {
     guard epochs > 0 else { return }
     let model: Module = stage == .susceptibility ? ensemble.susceptibility : ensemble.density
     let units = try trainingUnits(stage, side: .train)
+    if stage != .susceptibility, stage != .joint, !densityStarted {
+      try startDensityOutput(stage, units)
+    }
     let validationUnits = try trainingUnits(stage, side: .validation)
     guard !units.isEmpty, !validationUnits.isEmpty else {
       throw TrainingError(
@@ -165,6 +169,37 @@ public final class EnsembleTrainer {
   }
 
   var cellsPerPatch: Int { shards.prepared.patchCells * shards.prepared.patchCells }
+
+  private var densityStarted = false
+
+  /// The density network ends in a ReLU: from a random start its output can be zero for
+  /// every cell, where no gradient flows and it stays (the all-zero collapse the paper
+  /// reports). Its first stage therefore starts the output bias at the mean training
+  /// target, so that every cell starts on the live side.
+  private func startDensityOutput(_ stage: TrainingStage, _ units: [Int]) throws(TrainingError) {
+    densityStarted = true
+    var total = 0.0
+    var count = 0
+    do {
+      if stage.trainsOnCells {
+        for unit in units {
+          let (sample, cell) = positiveCells[.train]![unit]
+          let density = Double(try shards.densities(.train, sample)[cell])
+          total += stage == .densityLog ? log1p(density) : density
+        }
+        count = units.count
+      } else {
+        for sample in units {
+          let densities = try shards.densities(.train, sample)
+          total += densities.reduce(0) { $0 + Double($1) }
+          count += densities.count
+        }
+      }
+    } catch {
+      throw TrainingError(error.description)
+    }
+    ensemble.density.output.bias?[0] = Float(total / Double(max(count, 1)))
+  }
 
   /// A stage's units on one side: sample indexes, or (in the cell stages) indexes into the
   /// side's positive cells.
@@ -277,7 +312,8 @@ public final class EnsembleTrainer {
       ensemble.density.train(training)
       let density = ensemble.density(batch.cells, tape)
       let hazard = tape.multiply(tape.reshape(probability, density.shape), density)
-      return tape.loss(.meanAbsoluteError, prediction: hazard, target: batch.density)
+      let loss: Loss = config.density.jointLoss == .mae ? .meanAbsoluteError : .meanSquaredError
+      return tape.loss(loss, prediction: hazard, target: batch.density)
     }
   }
 
