@@ -70,7 +70,8 @@ public enum SyntheticStudyArea {
       return Float(
         max(100, 1500 + rise + 3000 * relief.fractal(x, y, wavelength: 12_000, octaves: 7)))
     }
-    let terrain = TerrainLayers(ElevationModel(grid: grid, elevation: elevation))
+    var terrain: [TerrainLayer: [Float]] = [:]
+    TerrainLayers.produce(ElevationModel(grid: grid, elevation: elevation)) { terrain[$0] = $1 }
 
     // Shaking: PGA (g) decays with distance from the epicentre.
     let epicentre = (
@@ -120,7 +121,7 @@ public enum SyntheticStudyArea {
 
     // The latent process on the 1 km grid.
     let cells = LatentProcess(
-      specification: s, slope: terrain.derivatives.slopeDegrees, pga: pgaMean, rain: rainMax,
+      specification: s, slope: terrain[.slope]!, pga: pgaMean, rain: rainMax,
       monsoons: monsoonCounts, noise: noise)
 
     // Write everything.
@@ -136,14 +137,14 @@ public enum SyntheticStudyArea {
       throw RasterError(
         path: predictors, message: "cannot create the directory (\(error.localizedDescription))")
     }
-    let byName = Dictionary(
-      uniqueKeysWithValues: terrain.layers.map { ($0.file, ($0.description, $0.values)) })
     for name in staticPredictors {
       let (description, values): (String, [Float])
       switch name {
       case "pga_mean": (description, values) = ("peak ground acceleration, mean (g)", pgaMean)
       case "pga_std": (description, values) = ("peak ground acceleration, spread (g)", pgaSpread)
-      default: (description, values) = byName["\(name).tif"]!
+      default:
+        let layer = TerrainLayer(rawValue: name)!
+        (description, values) = (layer.description, terrain[layer]!)
       }
       try writeGeoTIFF(
         path: (predictors as NSString).appendingPathComponent("\(name).tif"), grid: grid,
