@@ -25,36 +25,146 @@ public enum GeoTIFFLayout: Sendable {
   case cloudOptimized
 }
 
-/// Writes Float32 bands as a GeoTIFF with CRS, geotransform, nodata and band descriptions.
-/// The file appears atomically: GDAL writes a temporary file beside `path`, which is
-/// flushed to disk and renamed over `path` only once complete, so an existing file is never
-/// left half-written.
+/// Writes Float32 bands as a GeoTIFF with CRS, geotransform, nodata and band descriptions;
+/// NaN values are written as `noDataValue` when there is one. The file appears atomically
+/// (see `GeoTIFFBandWriter`).
 public func writeGeoTIFF(
   path: String, grid: RasterGrid, bands: [RasterBand], noDataValue: Double? = nil,
   layout: GeoTIFFLayout = .tiled
 ) throws(RasterError) {
-  _ = gdalSetUp
+  switch layout {
+  case .tiled:
+    let file = try GeoTIFFBandWriter(
+      path: path, grid: grid, bandCount: bands.count, noDataValue: noDataValue)
+    for (index, band) in bands.enumerated() {
+      try file.write(band: index, description: band.description, values: band.values)
+    }
+    try file.finish()
+  case .cloudOptimized:
+    try writeCloudOptimized(path: path, grid: grid, bands: bands, noDataValue: noDataValue)
+  }
+}
+
+/// A tiled GeoTIFF written one band at a time, so that a file of many bands never needs
+/// them all in memory: create it, `write` every band, then `finish`.
+///
+/// The file appears atomically: GDAL writes a temporary file beside `path`, which `finish`
+/// flushes to disk and renames over `path`, so an existing file is never left half-written.
+/// A writer released unfinished (an error on the way) removes its temporary file.
+///
+/// Files of several bands are band-interleaved: a tile holding every band (GDAL's default)
+/// would be compressed with one band, then read back, recompressed and appended anew for
+/// each later band once the file outgrows GDAL's block cache, growing it several times over.
+public final class GeoTIFFBandWriter {
+  public let path: String
+  public let grid: RasterGrid
+  public let bandCount: Int
+  public let noDataValue: Double?
+  private let temporaryPath: String
+  /// Nil once finished.
+  private var dataset: GDALDatasetH?
+  private var written: [Bool]
+
+  public init(path: String, grid: RasterGrid, bandCount: Int, noDataValue: Double? = nil)
+    throws(RasterError)
+  {
+    guard bandCount > 0 else { throw RasterError(path: path, message: "no bands to write") }
+    var options = [
+      "TILED": "YES", "BLOCKXSIZE": "256", "BLOCKYSIZE": "256", "COMPRESS": "DEFLATE",
+      "PREDICTOR": "3", "BIGTIFF": "IF_SAFER",
+    ]
+    if bandCount > 1 { options["INTERLEAVE"] = "BAND" }
+    let temporaryPath = AtomicFile.temporaryPath(for: path)
+    do throws(RasterError) {
+      dataset = try createDataset(
+        driver: "GTiff", file: temporaryPath, grid: grid, bandCount: bandCount,
+        options: options, path: path)
+    } catch {
+      unlink(temporaryPath)
+      throw error
+    }
+    self.temporaryPath = temporaryPath
+    self.path = path
+    self.grid = grid
+    self.bandCount = bandCount
+    self.noDataValue = noDataValue
+    written = Array(repeating: false, count: bandCount)
+  }
+
+  deinit {
+    if let dataset {
+      GDALClose(dataset)
+      unlink(temporaryPath)
+    }
+  }
+
+  /// Writes the 0-based `band` (row-major values over the grid) and its description. Its
+  /// blocks are on disk when this returns, so GDAL's cache never holds more than the band
+  /// being written.
+  public func write(band: Int, description: String, values: [Float]) throws(RasterError) {
+    guard let dataset else {
+      throw RasterError(path: path, message: "band \(band) written after the file was finished")
+    }
+    guard (0..<bandCount).contains(band) else {
+      throw RasterError(
+        path: path, message: "band index \(band) is out of range; the file has \(bandCount) bands")
+    }
+    try writeBand(
+      dataset, band, description: description, values: values, noDataValue: noDataValue,
+      grid: grid, path: path)
+    guard GDALFlushRasterCache(GDALGetRasterBand(dataset, Int32(band + 1))) == CE_None else {
+      throw RasterError(path: path, message: GDAL.lastError(or: "cannot flush band \(band)"))
+    }
+    written[band] = true
+  }
+
+  /// Closes the file and moves it into place; every band must have been written.
+  public func finish() throws(RasterError) {
+    guard let dataset else {
+      throw RasterError(path: path, message: "the file was already finished")
+    }
+    if let missing = written.firstIndex(of: false) {
+      throw RasterError(path: path, message: "band \(missing) was never written")
+    }
+    self.dataset = nil
+    CPLErrorReset()
+    GDALClose(dataset)
+    guard CPLGetLastErrorType() != CE_Failure else {
+      let message = GDAL.lastError(or: "cannot close")
+      unlink(temporaryPath)
+      throw RasterError(path: path, message: message)
+    }
+    do {
+      try AtomicFile.commit(temporaryPath, to: path)
+    } catch {
+      throw RasterError(path: path, message: error.message)
+    }
+  }
+}
+
+/// COG's driver only copies, so the bands are assembled in memory first.
+private func writeCloudOptimized(
+  path: String, grid: RasterGrid, bands: [RasterBand], noDataValue: Double?
+) throws(RasterError) {
   guard !bands.isEmpty else { throw RasterError(path: path, message: "no bands to write") }
-  for (index, band) in bands.enumerated() where band.values.count != grid.width * grid.height {
-    throw RasterError(
-      path: path,
-      message: "band \(index) (\(band.description)) has \(band.values.count) values; "
-        + "expected \(grid.width)×\(grid.height) = \(grid.width * grid.height)")
+  let memory = try createDataset(
+    driver: "MEM", file: "", grid: grid, bandCount: bands.count, options: [:], path: path)
+  defer { GDALClose(memory) }
+  for (index, band) in bands.enumerated() {
+    try writeBand(
+      memory, index, description: band.description, values: band.values,
+      noDataValue: noDataValue, grid: grid, path: path)
   }
   let temporaryPath = AtomicFile.temporaryPath(for: path)
-  do throws(RasterError) {
-    switch layout {
-    case .tiled:
-      try writeTiled(
-        path: temporaryPath, grid: grid, bands: bands, noDataValue: noDataValue)
-    case .cloudOptimized:
-      try writeCloudOptimized(
-        path: temporaryPath, grid: grid, bands: bands, noDataValue: noDataValue)
-    }
-  } catch {
-    unlink(temporaryPath)
-    throw RasterError(path: path, message: error.message)
+  let options = ["COMPRESS": "DEFLATE", "PREDICTOR": "YES", "BIGTIFF": "IF_SAFER"]
+  let copy = GDAL.withOptions(options) {
+    GDALCreateCopy(GDALGetDriverByName("COG"), temporaryPath, memory, 0, $0, nil, nil)
   }
+  guard let copy else {
+    unlink(temporaryPath)
+    throw RasterError(path: path, message: GDAL.lastError(or: "COG creation failed"))
+  }
+  GDALClose(copy)
   do {
     try AtomicFile.commit(temporaryPath, to: path)
   } catch {
@@ -62,47 +172,20 @@ public func writeGeoTIFF(
   }
 }
 
-private func writeTiled(path: String, grid: RasterGrid, bands: [RasterBand], noDataValue: Double?)
-  throws(RasterError)
-{
-  let options = [
-    "TILED": "YES", "BLOCKXSIZE": "256", "BLOCKYSIZE": "256", "COMPRESS": "DEFLATE",
-    "PREDICTOR": "3", "BIGTIFF": "IF_SAFER",
-  ]
-  let dataset = try create(
-    driver: "GTiff", path: path, grid: grid, bands: bands, noDataValue: noDataValue,
-    options: options)
-  GDALClose(dataset)
-}
-
-/// COG's driver only copies, so the bands are assembled in memory first.
-private func writeCloudOptimized(
-  path: String, grid: RasterGrid, bands: [RasterBand], noDataValue: Double?
-) throws(RasterError) {
-  let memory = try create(
-    driver: "MEM", path: "", grid: grid, bands: bands, noDataValue: noDataValue, options: [:])
-  defer { GDALClose(memory) }
-  let options = ["COMPRESS": "DEFLATE", "PREDICTOR": "YES", "BIGTIFF": "IF_SAFER"]
-  let copy = GDAL.withOptions(options) {
-    GDALCreateCopy(GDALGetDriverByName("COG"), path, memory, 0, $0, nil, nil)
-  }
-  guard let copy else {
-    throw RasterError(path: path, message: GDAL.lastError(or: "COG creation failed"))
-  }
-  GDALClose(copy)
-}
-
-private func create(
-  driver name: String, path: String, grid: RasterGrid, bands: [RasterBand],
-  noDataValue: Double?, options: [String: String]
+/// A Float32 dataset on `grid` with its geotransform and CRS, bands still empty; `file` is
+/// what GDAL creates, `path` what errors name.
+private func createDataset(
+  driver name: String, file: String, grid: RasterGrid, bandCount: Int,
+  options: [String: String], path: String
 ) throws(RasterError) -> GDALDatasetH {
+  _ = gdalSetUp
   CPLErrorReset()
   guard let driver = GDALGetDriverByName(name) else {
     throw RasterError(path: path, message: "GDAL has no \(name) driver")
   }
   let created = GDAL.withOptions(options) {
     GDALCreate(
-      driver, path, Int32(grid.width), Int32(grid.height), Int32(bands.count), GDT_Float32, $0)
+      driver, file, Int32(grid.width), Int32(grid.height), Int32(bandCount), GDT_Float32, $0)
   }
   guard let dataset = created else {
     throw RasterError(path: path, message: GDAL.lastError(or: "cannot create"))
@@ -110,23 +193,49 @@ private func create(
   var coefficients = grid.geoTransform.coefficients
   var failed = GDALSetGeoTransform(dataset, &coefficients) != CE_None
   if !grid.crsWKT.isEmpty { failed = failed || GDALSetProjection(dataset, grid.crsWKT) != CE_None }
-  for (index, band) in bands.enumerated() where !failed {
-    let handle = GDALGetRasterBand(dataset, Int32(index + 1))
-    GDALSetDescription(handle, band.description)
-    if let noDataValue { failed = GDALSetRasterNoDataValue(handle, noDataValue) != CE_None }
-    var values = band.values
-    failed =
-      failed
-      || values.withUnsafeMutableBytes {
-        GDALRasterIO(
-          handle, GF_Write, 0, 0, Int32(grid.width), Int32(grid.height), $0.baseAddress,
-          Int32(grid.width), Int32(grid.height), GDT_Float32, 0, 0)
-      } != CE_None
-  }
   if failed {
-    let message = GDAL.lastError(or: "write failed")
+    let message = GDAL.lastError(or: "cannot set the geotransform or CRS")
     GDALClose(dataset)
     throw RasterError(path: path, message: message)
   }
   return dataset
+}
+
+/// Sets a band's description and nodata value and writes its pixels, 256 rows (a row of
+/// tiles) at a time through a small buffer in which NaN becomes the nodata value, so the
+/// caller's values need no full-size copy.
+private func writeBand(
+  _ dataset: GDALDatasetH, _ band: Int, description: String, values: [Float],
+  noDataValue: Double?, grid: RasterGrid, path: String
+) throws(RasterError) {
+  let (width, height) = (grid.width, grid.height)
+  guard values.count == width * height else {
+    throw RasterError(
+      path: path,
+      message: "band \(band) (\(description)) has \(values.count) values; "
+        + "expected \(width)×\(height) = \(width * height)")
+  }
+  let handle = GDALGetRasterBand(dataset, Int32(band + 1))
+  GDALSetDescription(handle, description)
+  if let noDataValue, GDALSetRasterNoDataValue(handle, noDataValue) != CE_None {
+    throw RasterError(path: path, message: GDAL.lastError(or: "cannot set the nodata value"))
+  }
+  let replacement = noDataValue.map { Float($0) }
+  let stripRows = 256
+  var strip = [Float](repeating: 0, count: width * min(stripRows, height))
+  for top in stride(from: 0, to: height, by: stripRows) {
+    let rows = min(stripRows, height - top)
+    for offset in 0..<(rows * width) {
+      let value = values[top * width + offset]
+      strip[offset] = value.isNaN ? (replacement ?? value) : value
+    }
+    let status = strip.withUnsafeMutableBytes {
+      GDALRasterIO(
+        handle, GF_Write, 0, Int32(top), Int32(width), Int32(rows), $0.baseAddress, Int32(width),
+        Int32(rows), GDT_Float32, 0, 0)
+    }
+    guard status == CE_None else {
+      throw RasterError(path: path, message: GDAL.lastError(or: "write failed"))
+    }
+  }
 }

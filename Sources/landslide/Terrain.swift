@@ -22,8 +22,9 @@ struct Terrain: ParsableCommand {
 
   func run() throws {
     let model = try ElevationModel(contentsOf: dem)
-    let layers = TerrainLayers(model, riverArea: riverAreaKm2 * 1e6)
-    try layers.write(to: out)
-    print("\(dem): \(model.width)×\(model.height) cells → \(layers.layers.count) layers in \(out)")
+    try TerrainLayers.write(model, riverArea: riverAreaKm2 * 1e6, to: out)
+    print(
+      "\(dem): \(model.width)×\(model.height) cells → \(TerrainLayer.allCases.count) layers in \(out)"
+    )
   }
 }

@@ -126,6 +126,73 @@ struct GorkhaRasterTests {
     #expect(try RasterDataset(path: path).read(band: 0).values == slope)
   }
 
+  /// Three bands written one at a time, out of order, on a grid tall enough for several
+  /// 256-row strips; NaN comes back as nodata.
+  @Test func bandByBandWriterRoundTrip() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("rain.tif").path
+    let grid = try RasterGrid(
+      width: 7, height: 600,
+      geoTransform: GeoTransform(
+        originX: 300_000, pixelWidth: 30, originY: 3_100_000, pixelHeight: -30),
+      epsg: 32645)
+    let count = grid.width * grid.height
+    func values(_ band: Int) -> [Float] {
+      var values = (0..<count).map { Float(band * 10_000 + $0) }
+      values[3000 + band] = .nan
+      return values
+    }
+    let bands = [values(0), values(1), values(2)]
+    let file = try GeoTIFFBandWriter(path: path, grid: grid, bandCount: 3, noDataValue: -9999)
+    for band in [2, 0, 1] {
+      try file.write(band: band, description: "rain, period \(band)", values: bands[band])
+    }
+    #expect(!FileManager.default.fileExists(atPath: path), "the file appears only when finished")
+    try file.finish()
+
+    let raster = try RasterDataset(path: path)
+    #expect(raster.grid == grid)
+    #expect(raster.bandCount == 3)
+    for band in 0..<3 {
+      #expect(try raster.description(band: band) == "rain, period \(band)")
+      #expect(try raster.noDataValue(band: band) == -9999)
+      let read = try raster.read(band: band)
+      #expect(read.valid == (0..<count).map { $0 != 3000 + band })
+      #expect(zip(read.values, bands[band]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["rain.tif"])
+  }
+
+  /// A failed band write or an unfinished file leaves no temporary file, and the file
+  /// already at the path intact.
+  @Test func failedBandByBandWriteLeavesNoTemporaryFile() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("map.tif").path
+    let grid = try grid()
+    try writeGeoTIFF(path: path, grid: grid, bands: [RasterBand(description: "a", values: slope)])
+    do {
+      let file = try GeoTIFFBandWriter(path: path, grid: grid, bandCount: 3)
+      try file.write(band: 0, description: "a", values: slope)
+      let error = #expect(throws: RasterError.self) {
+        try file.write(band: 1, description: "b", values: [1, 2])
+      }
+      #expect(error?.description == "\(path): band 1 (b) has 2 values; expected 5×3 = 15")
+    }
+    do {
+      let file = try GeoTIFFBandWriter(path: path, grid: grid, bandCount: 3)
+      try file.write(band: 0, description: "a", values: elevation)
+      try file.write(band: 2, description: "c", values: elevation)
+      let error = #expect(throws: RasterError.self) { try file.finish() }
+      #expect(error?.message == "band 1 was never written")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["map.tif"])
+    let raster = try RasterDataset(path: path)
+    #expect(raster.bandCount == 1)
+    #expect(try raster.read(band: 0).values == slope)
+  }
+
   @Test func missingFileNamesThePath() {
     let error = #expect(throws: RasterError.self) {
       try RasterDataset(path: "/nonexistent/predictors.tif")

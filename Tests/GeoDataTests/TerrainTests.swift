@@ -83,12 +83,18 @@ func projectedGrid(width: Int, height: Int, cell: Double) throws -> RasterGrid {
   @Test func wetnessIndexOnAPlane() throws {
     let grid = try projectedGrid(width: 3, height: 8, cell: 10)
     let elevation = (0..<24).map { Float(100 - ($0 / 3)) }  // 1 m drop per 10 m: tan β = 0.1
-    let layers = TerrainLayers(ElevationModel(grid: grid, elevation: elevation), riverArea: 500)
+    var layers: [TerrainLayer: [Float]] = [:]
+    TerrainLayers.produce(ElevationModel(grid: grid, elevation: elevation), riverArea: 500) {
+      layers[$0] = $1
+    }
+    #expect(layers.keys.count == TerrainLayer.allCases.count)
     // Row 4, middle column: 5 cells of 100 m² over a 10 m contour, tan β = 0.1.
-    #expect(abs(layers.wetnessIndex[4 * 3 + 1] - Float(log(5.0 * 100 / 10 / 0.1))) < 1e-4)
+    #expect(abs(layers[.twi]![4 * 3 + 1] - Float(log(5.0 * 100 / 10 / 0.1))) < 1e-4)
     // Rivers start where 5 cells (500 m²) have gathered: rows 4 and below.
-    #expect(layers.distanceToRiver[3 * 3 + 1] == 10)
-    #expect(layers.distanceToRiver[5 * 3 + 1] == 0)
+    #expect(layers[.distanceToRiver]![3 * 3 + 1] == 10)
+    #expect(layers[.distanceToRiver]![5 * 3 + 1] == 0)
+    // The slope survives the wetness index's reuse of its storage.
+    #expect(abs(layers[.slope]![4 * 3 + 1] - Float(atan(0.1) * 180 / .pi)) < 1e-4)
   }
 }
 

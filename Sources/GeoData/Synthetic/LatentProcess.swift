@@ -19,26 +19,15 @@ struct LatentProcess {
 
   static let targetRate = 0.12
 
+  /// - Parameters: slope, pga, rain: the cell means (`cellMeans`) of slope, mean PGA and,
+  ///   per period, maximum daily rain.
   init(
-    specification s: SyntheticStudyArea.Specification, slope: [Float], pga: [Float],
-    rain: [[Float]],
-    monsoons: [Int], noise: (UInt64) -> LatticeNoise
+    specification s: SyntheticStudyArea.Specification, slope meanSlope: [Double],
+    pga meanPGA: [Double], rain meanRain: [[Double]], monsoons: [Int],
+    noise: (UInt64) -> LatticeNoise
   ) {
-    let (cellsX, cellsY, pixels) = (s.widthKm, s.heightKm, s.cellPixels)
-    let width = cellsX * pixels
-    func cellMean(_ values: [Float], _ cell: Int) -> Double {
-      let (cx, cy) = (cell % cellsX, cell / cellsX)
-      var total = 0.0
-      for row in (cy * pixels)..<((cy + 1) * pixels) {
-        for column in (cx * pixels)..<((cx + 1) * pixels) {
-          total += Double(values[row * width + column])
-        }
-      }
-      return total / Double(pixels * pixels)
-    }
-    let count = cellsX * cellsY
-    let meanSlope = (0..<count).map { cellMean(slope, $0) }
-    let meanPGA = (0..<count).map { cellMean(pga, $0) }
+    let cellsX = s.widthKm
+    let count = cellsX * s.heightKm
     let ground = noise(50)
     let hidden = (0..<count).map { ground.gaussian($0 % cellsX, $0 / cellsX) }
     var linear: [[Double]] = []
@@ -48,7 +37,7 @@ struct LatentProcess {
       var scores = [Double](repeating: 0, count: count)
       var means = scores
       for cell in 0..<count {
-        let rainTerm = (cellMean(rain[period], cell) - 100) / 60
+        let rainTerm = (meanRain[period][cell] - 100) / 60
         scores[cell] =
           3 * (meanSlope[cell] - 25) / 8 + 10 * meanPGA[cell] * legacy + 1.5 * rainTerm + 0.5
           * hidden[cell]
@@ -82,6 +71,20 @@ struct LatentProcess {
       density.append(expected)
       inventory.append(cumulative)
     }
+  }
+
+  /// The mean of a pixel layer over each cell of `pixels` × `pixels` (row-major on the cell
+  /// grid), so that a full layer can be dropped once written.
+  static func cellMeans(_ values: [Float], cellsX: Int, cellsY: Int, pixels: Int) -> [Double] {
+    let width = cellsX * pixels
+    var totals = [Double](repeating: 0, count: cellsX * cellsY)
+    for row in 0..<(cellsY * pixels) {
+      let cellRow = row / pixels * cellsX
+      for column in 0..<width {
+        totals[cellRow + column / pixels] += Double(values[row * width + column])
+      }
+    }
+    return totals.map { $0 / Double(pixels * pixels) }
   }
 
   /// The b₀ for which the mean of sigmoid(b₀ + scores) is `rate` (bisection).

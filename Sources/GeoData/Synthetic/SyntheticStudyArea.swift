@@ -42,7 +42,9 @@ public enum SyntheticStudyArea {
   public static func monsoons(periods: Int) -> [Int] { (0..<periods).map { ($0 + 1) / 2 } }
 
   /// Writes the study area into `directory` and returns its manifest (also written as
-  /// `study.json`).
+  /// `study.json`). Each pixel layer is written as soon as it is made and then dropped, so
+  /// that a national area (12,800 × 12,800 pixels, 655 MB a layer) needs only a few in
+  /// memory at once.
   @discardableResult
   public static func generate(_ specification: Specification, into directory: String)
     throws(RasterError)
@@ -62,6 +64,29 @@ public enum SyntheticStudyArea {
       ((Double(index % width) + 0.5) * pixel, (Double(index / width) + 0.5) * pixel)
     }
 
+    let predictors = (directory as NSString).appendingPathComponent("predictors")
+    do {
+      try FileManager.default.createDirectory(atPath: predictors, withIntermediateDirectories: true)
+    } catch {
+      throw RasterError(
+        path: predictors, message: "cannot create the directory (\(error.localizedDescription))")
+    }
+    func predictorPath(_ name: String) -> String {
+      (predictors as NSString).appendingPathComponent("\(name).tif")
+    }
+    func writePredictor(_ name: String, _ description: String, _ values: [Float])
+      throws(RasterError)
+    {
+      try writeGeoTIFF(
+        path: predictorPath(name), grid: grid,
+        bands: [RasterBand(description: description, values: values)],
+        noDataValue: Double(TerrainLayers.noData))
+    }
+    // All the latent process needs of a pixel layer.
+    func cellMeans(_ values: [Float]) -> [Double] {
+      LatentProcess.cellMeans(values, cellsX: s.widthKm, cellsY: s.heightKm, pixels: s.cellPixels)
+    }
+
     // Terrain: fractal relief rising towards the north (Himalayan foothill slopes).
     let relief = noise(1)
     let elevation = (0..<(width * height)).map { index -> Float in
@@ -70,33 +95,50 @@ public enum SyntheticStudyArea {
       return Float(
         max(100, 1500 + rise + 3000 * relief.fractal(x, y, wavelength: 12_000, octaves: 7)))
     }
-    let terrain = TerrainLayers(ElevationModel(grid: grid, elevation: elevation))
+    var meanSlope: [Double] = []
+    try TerrainLayers.produce(ElevationModel(grid: grid, elevation: elevation)) {
+      layer, values throws(RasterError) in
+      if layer == .slope { meanSlope = cellMeans(values) }
+      // Flow accumulation is not one of the study's predictors.
+      guard staticPredictors.contains(layer.rawValue) else { return }
+      try writePredictor(layer.rawValue, layer.description, values)
+    }
 
     // Shaking: PGA (g) decays with distance from the epicentre.
     let epicentre = (
       x: Double(width) * pixel * (0.2 + 0.3 * (noise(2).lattice(0, 0, octave: 0) + 1)),
       y: Double(height) * pixel * (0.2 + 0.3 * (noise(2).lattice(1, 0, octave: 0) + 1))
     )
-    let (shakeNoise, spreadNoise) = (noise(3), noise(4))
-    var pgaMean = [Float](repeating: 0, count: width * height)
-    var pgaSpread = pgaMean
-    for index in 0..<(width * height) {
-      let (x, y) = position(index)
-      let distanceKm =
-        ((x - epicentre.x) * (x - epicentre.x) + (y - epicentre.y) * (y - epicentre.y)).squareRoot()
-        / 1000
-      let mean =
-        0.9 / (1 + distanceKm / 12)
-        * (1 + 0.15 * shakeNoise.fractal(x, y, wavelength: 8000, octaves: 4))
-      pgaMean[index] = Float(max(0.02, mean))
-      pgaSpread[index] = Float(
-        0.05 + 0.1 * mean + 0.02 * abs(spreadNoise.fractal(x, y, wavelength: 6000, octaves: 3)))
+    let meanPGA: [Double]
+    do {
+      let (shakeNoise, spreadNoise) = (noise(3), noise(4))
+      var pgaMean = [Float](repeating: 0, count: width * height)
+      var pgaSpread = pgaMean
+      for index in 0..<(width * height) {
+        let (x, y) = position(index)
+        let distanceKm =
+          ((x - epicentre.x) * (x - epicentre.x) + (y - epicentre.y) * (y - epicentre.y))
+          .squareRoot() / 1000
+        let mean =
+          0.9 / (1 + distanceKm / 12)
+          * (1 + 0.15 * shakeNoise.fractal(x, y, wavelength: 8000, octaves: 4))
+        pgaMean[index] = Float(max(0.02, mean))
+        pgaSpread[index] = Float(
+          0.05 + 0.1 * mean + 0.02 * abs(spreadNoise.fractal(x, y, wavelength: 6000, octaves: 3)))
+      }
+      try writePredictor("pga_mean", "peak ground acceleration, mean (g)", pgaMean)
+      try writePredictor("pga_std", "peak ground acceleration, spread (g)", pgaSpread)
+      meanPGA = cellMeans(pgaMean)
     }
 
-    // Rain per period: the maximum and the 2.5–97.5 % spread of daily rain (mm).
+    // Rain per period: the maximum and the 2.5–97.5 % spread of daily rain (mm), one band
+    // of each file per period.
     let monsoonCounts = monsoons(periods: s.periods)
-    var rainMax: [[Float]] = []
-    var rainSpread: [[Float]] = []
+    let rainMax = try GeoTIFFBandWriter(
+      path: predictorPath("rain_max"), grid: grid, bandCount: s.periods)
+    let rainSpread = try GeoTIFFBandWriter(
+      path: predictorPath("rain_spread"), grid: grid, bandCount: s.periods)
+    var meanRain: [[Double]] = []
     for period in 0..<s.periods {
       let season = period == 0 ? 30.0 : (period % 2 == 1 ? 180.0 : 60.0)
       let year = 1 + 0.15 * noise(5).lattice(period, 0, octave: 0)
@@ -114,56 +156,25 @@ public enum SyntheticStudyArea {
         spread[index] = Float(
           value * (0.55 + 0.1 * wobble.fractal(x, y, wavelength: 10_000, octaves: 2)))
       }
-      rainMax.append(maximum)
-      rainSpread.append(spread)
+      try rainMax.write(
+        band: period, description: "maximum daily rain (mm), period \(period)", values: maximum)
+      try rainSpread.write(
+        band: period, description: "2.5–97.5 % spread of daily rain (mm), period \(period)",
+        values: spread)
+      meanRain.append(cellMeans(maximum))
     }
+    try rainMax.finish()
+    try rainSpread.finish()
 
     // The latent process on the 1 km grid.
     let cells = LatentProcess(
-      specification: s, slope: terrain.derivatives.slopeDegrees, pga: pgaMean, rain: rainMax,
-      monsoons: monsoonCounts, noise: noise)
-
-    // Write everything.
+      specification: s, slope: meanSlope, pga: meanPGA, rain: meanRain, monsoons: monsoonCounts,
+      noise: noise)
     let cellGrid = try RasterGrid(
       width: s.widthKm, height: s.heightKm,
       geoTransform: GeoTransform(
         originX: origin.x, pixelWidth: 1000, originY: origin.y, pixelHeight: -1000),
       epsg: 32645)
-    let predictors = (directory as NSString).appendingPathComponent("predictors")
-    do {
-      try FileManager.default.createDirectory(atPath: predictors, withIntermediateDirectories: true)
-    } catch {
-      throw RasterError(
-        path: predictors, message: "cannot create the directory (\(error.localizedDescription))")
-    }
-    let byName = Dictionary(
-      uniqueKeysWithValues: terrain.layers.map { ($0.file, ($0.description, $0.values)) })
-    for name in staticPredictors {
-      let (description, values): (String, [Float])
-      switch name {
-      case "pga_mean": (description, values) = ("peak ground acceleration, mean (g)", pgaMean)
-      case "pga_std": (description, values) = ("peak ground acceleration, spread (g)", pgaSpread)
-      default: (description, values) = byName["\(name).tif"]!
-      }
-      try writeGeoTIFF(
-        path: (predictors as NSString).appendingPathComponent("\(name).tif"), grid: grid,
-        bands: [
-          RasterBand(
-            description: description, values: values.map { $0.isNaN ? TerrainLayers.noData : $0 })
-        ],
-        noDataValue: Double(TerrainLayers.noData))
-    }
-    func periodBands(_ what: String, _ values: [[Float]]) -> [RasterBand] {
-      values.enumerated().map {
-        RasterBand(description: "\(what), period \($0.offset)", values: $0.element)
-      }
-    }
-    try writeGeoTIFF(
-      path: (predictors as NSString).appendingPathComponent("rain_max.tif"), grid: grid,
-      bands: periodBands("maximum daily rain (mm)", rainMax))
-    try writeGeoTIFF(
-      path: (predictors as NSString).appendingPathComponent("rain_spread.tif"), grid: grid,
-      bands: periodBands("2.5–97.5 % spread of daily rain (mm)", rainSpread))
     for (file, what, values) in [
       ("inventory.tif", "cumulative landslide area (% of cell)", cells.inventory),
       ("truth_probability.tif", "true probability of new landslides", cells.probability),
@@ -171,7 +182,9 @@ public enum SyntheticStudyArea {
     ] {
       try writeGeoTIFF(
         path: (directory as NSString).appendingPathComponent(file), grid: cellGrid,
-        bands: periodBands(what, values))
+        bands: values.enumerated().map {
+          RasterBand(description: "\(what), period \($0.offset)", values: $0.element)
+        })
     }
     let manifest = StudyManifest(
       seed: s.seed, widthKm: s.widthKm, heightKm: s.heightKm, periods: s.periods,

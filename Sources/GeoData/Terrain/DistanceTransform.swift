@@ -27,7 +27,8 @@ enum DistanceTransform {
       let result = lowerEnvelope(line, positions: positions)
       for c in 0..<width { squared[row * width + c] = result[c] }
     }
-    return squared.map { $0.squareRoot() }
+    for index in squared.indices { squared[index] = squared[index].squareRoot() }
+    return squared
   }
 
   /// d(p) = min_q (x_p − x_q)² + f(q) for increasing positions x.

@@ -1,67 +1,97 @@
 import Foundation
 
-/// The terrain predictors of SPEC.md §1 computed from one DEM, on its grid.
-public struct TerrainLayers: Sendable {
-  public let grid: RasterGrid
-  public let elevation: [Float]
-  public let derivatives: SurfaceDerivatives
+/// One terrain predictor of SPEC.md §1; the raw value is its file's base name.
+public enum TerrainLayer: String, CaseIterable, Sendable {
+  case elevation, slope, northness, eastness
+  case profileCurvature = "profile_curvature"
+  case planCurvature = "plan_curvature"
   /// Cells draining through each cell (D8 on the filled DEM), itself included.
-  public let flowAccumulation: [Float]
+  case flowAccumulation = "flow_accumulation"
   /// ln(a / tan β): a = upslope area per unit contour width (m), tan β ≥ 0.001.
-  public let wetnessIndex: [Float]
+  case twi
   /// Metres to the nearest cell whose upslope area reaches the river threshold.
-  public let distanceToRiver: [Float]
+  case distanceToRiver = "distance_to_river"
 
-  /// - Parameter riverArea: upslope area (m²) from which a cell counts as a river.
-  public init(_ dem: ElevationModel, riverArea: Double = 1e6) {
-    grid = dem.grid
-    elevation = dem.elevation
-    derivatives = SurfaceDerivatives(dem)
-    let flow = FlowRouting(dem)
-    flowAccumulation = flow.accumulation
-    var wetness = [Float](repeating: .nan, count: elevation.count)
-    var river = [Bool](repeating: false, count: elevation.count)
-    for row in 0..<dem.height {
-      let cellArea = dem.cellWidth[row] * dem.cellHeight[row]
-      let contourWidth = cellArea.squareRoot()
-      for column in 0..<dem.width {
-        let index = row * dem.width + column
-        let cells = Double(flow.accumulation[index])
-        guard !cells.isNaN else { continue }
-        let tangent = max(tan(Double(derivatives.slopeDegrees[index]) * .pi / 180), 0.001)
-        wetness[index] = Float(log(cells * cellArea / contourWidth / tangent))
-        river[index] = cells * cellArea >= riverArea
-      }
-    }
-    wetnessIndex = wetness
-    let distances = DistanceTransform.distances(
-      marked: river, width: dem.width, height: dem.height, cellWidth: dem.cellWidth,
-      cellHeight: dem.cellHeight)
-    distanceToRiver = zip(distances, elevation).map { distance, z in
-      z.isNaN || distance.isInfinite ? .nan : Float(distance)
+  public var file: String { "\(rawValue).tif" }
+
+  /// The band description of its GeoTIFF.
+  public var description: String {
+    switch self {
+    case .elevation: "elevation (m)"
+    case .slope: "slope (degrees)"
+    case .northness: "northness (cos aspect)"
+    case .eastness: "eastness (sin aspect)"
+    case .profileCurvature: "profile curvature (1/m)"
+    case .planCurvature: "plan curvature (1/m)"
+    case .flowAccumulation: "flow accumulation (cells)"
+    case .twi: "topographic wetness index"
+    case .distanceToRiver: "distance to river (m)"
     }
   }
+}
 
-  /// File name, band description and values of each layer, in SPEC order.
-  public var layers: [(file: String, description: String, values: [Float])] {
-    [
-      ("elevation.tif", "elevation (m)", elevation),
-      ("slope.tif", "slope (degrees)", derivatives.slopeDegrees),
-      ("northness.tif", "northness (cos aspect)", derivatives.northness),
-      ("eastness.tif", "eastness (sin aspect)", derivatives.eastness),
-      ("profile_curvature.tif", "profile curvature (1/m)", derivatives.profileCurvature),
-      ("plan_curvature.tif", "plan curvature (1/m)", derivatives.planCurvature),
-      ("flow_accumulation.tif", "flow accumulation (cells)", flowAccumulation),
-      ("twi.tif", "topographic wetness index", wetnessIndex),
-      ("distance_to_river.tif", "distance to river (m)", distanceToRiver),
-    ]
-  }
-
+/// The terrain predictors computed from one DEM, on its grid, one layer at a time: a
+/// national DEM has 10⁸ cells and its nine layers together would not fit in memory, so
+/// each is handed on and released before the next (the DEM and what flow routing needs
+/// are held whole, routing being global).
+public enum TerrainLayers {
   /// No-data value of the written layers (NaN cells become this).
   public static let noData: Float = -9999
 
+  /// Computes the layers in `TerrainLayer.allCases` order and hands each to `body`, NaN
+  /// where the DEM has no data; a layer `body` keeps stays valid.
+  /// - Parameter riverArea: upslope area (m²) from which a cell counts as a river.
+  public static func produce<Failure: Error>(
+    _ dem: ElevationModel, riverArea: Double = 1e6,
+    _ body: (TerrainLayer, [Float]) throws(Failure) -> Void
+  ) throws(Failure) {
+    try body(.elevation, dem.elevation)
+    var slope: [Float]
+    do {
+      let derivatives = SurfaceDerivatives(dem)
+      try body(.slope, derivatives.slopeDegrees)
+      try body(.northness, derivatives.northness)
+      try body(.eastness, derivatives.eastness)
+      try body(.profileCurvature, derivatives.profileCurvature)
+      try body(.planCurvature, derivatives.planCurvature)
+      slope = derivatives.slopeDegrees
+    }
+    var river = [Bool](repeating: false, count: slope.count)
+    do {
+      let accumulation = FlowRouting(dem).accumulation
+      try body(.flowAccumulation, accumulation)
+      // The wetness index takes over the slope's storage, reading each cell's slope first.
+      var wetness = consume slope
+      for row in 0..<dem.height {
+        let cellArea = dem.cellWidth[row] * dem.cellHeight[row]
+        let contourWidth = cellArea.squareRoot()
+        for column in 0..<dem.width {
+          let index = row * dem.width + column
+          let cells = Double(accumulation[index])
+          guard !cells.isNaN else { continue }
+          let tangent = max(tan(Double(wetness[index]) * .pi / 180), 0.001)
+          wetness[index] = Float(log(cells * cellArea / contourWidth / tangent))
+          river[index] = cells * cellArea >= riverArea
+        }
+      }
+      try body(.twi, wetness)
+    }
+    let distanceToRiver: [Float]
+    do {
+      let distances = DistanceTransform.distances(
+        marked: consume river, width: dem.width, height: dem.height, cellWidth: dem.cellWidth,
+        cellHeight: dem.cellHeight)
+      distanceToRiver = zip(distances, dem.elevation).map { distance, z in
+        z.isNaN || distance.isInfinite ? .nan : Float(distance)
+      }
+    }
+    try body(.distanceToRiver, distanceToRiver)
+  }
+
   /// Writes one GeoTIFF per layer into `directory` (created if needed).
-  public func write(to directory: String) throws(RasterError) {
+  public static func write(_ dem: ElevationModel, riverArea: Double = 1e6, to directory: String)
+    throws(RasterError)
+  {
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
@@ -69,12 +99,11 @@ public struct TerrainLayers: Sendable {
         path: directory,
         message: "cannot create the output directory (\(error.localizedDescription))")
     }
-    for layer in layers {
-      let values = layer.values.map { $0.isNaN ? TerrainLayers.noData : $0 }
+    try produce(dem, riverArea: riverArea) { layer, values throws(RasterError) in
       try writeGeoTIFF(
-        path: (directory as NSString).appendingPathComponent(layer.file), grid: grid,
+        path: (directory as NSString).appendingPathComponent(layer.file), grid: dem.grid,
         bands: [RasterBand(description: layer.description, values: values)],
-        noDataValue: Double(TerrainLayers.noData))
+        noDataValue: Double(noData))
     }
   }
 }
