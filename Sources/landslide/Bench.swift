@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GeoData
 import Models
 import TensorEngine
 
@@ -46,6 +47,12 @@ struct Bench: ParsableCommand {
   @Flag(help: "Measure the sgemm peak (GFLOP/s of large square products) instead.")
   var sgemm = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Measure sample assembly from prepared shards instead (samples/s on one core).",
+      valueName: "shard-directory"))
+  var shards: String?
+
   @Flag(help: "Print one JSON object per line and network.")
   var json = false
 
@@ -71,6 +78,15 @@ struct Bench: ParsableCommand {
   func run() throws {
     try AllocationCounter.preloadIfAvailable()
     ThreadPool.shared.threadCount = threads
+    if let shards {
+      let rate = try Self.assemblyRate(shards)
+      if json {
+        print(#"{"network":"assembly","threads":1,"samples_per_s":\#(rate.rounded(to: 1))}"#)
+      } else {
+        print("sample assembly: \(rate.rounded(to: 1)) samples/s on one core")
+      }
+      return
+    }
     if sgemm {
       let rate = Self.sgemmRate()
       if json {
@@ -246,6 +262,26 @@ struct Bench: ParsableCommand {
     var usage = rusage()
     getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+  }
+
+  /// Normalised training samples assembled per second from memory-mapped shards, on the
+  /// calling thread, in a shuffled order (as training reads them) for at least 3 seconds.
+  static func assemblyRate(_ directory: String) throws -> Double {
+    let set = try ShardSet(directory: directory)
+    let count = set.samples[.train]?.count ?? 0
+    guard count > 0 else { throw ValidationError("\(directory): no training samples") }
+    var random = RandomGenerator(seed: 5)
+    let order = (0..<count).shuffled(using: &random)
+    let input = Tensor(zeros: set.inputShape)
+    let labels = Tensor(zeros: Shape(set.prepared.patchCells * set.prepared.patchCells * 3))
+    let clock = ContinuousClock()
+    let start = clock.now
+    var assembled = 0
+    while (clock.now - start).seconds < 3 {
+      try set.assemble(.train, order[assembled % count], input: input.data, labels: labels.data)
+      assembled += 1
+    }
+    return Double(assembled) / (clock.now - start).seconds
   }
 
   /// GFLOP/s of 2048³ products, best of five.

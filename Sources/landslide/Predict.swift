@@ -49,7 +49,7 @@ struct Predict: ParsableCommand {
       values.enumerated().map { period, band in
         RasterBand(
           description: "\(what), period \(period)",
-          values: band.map { $0.isNaN ? Self.noData : $0 })
+          values: band)
       }
     }
     let quicklooks = (out as NSString).appendingPathComponent("quicklooks")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import GeoData
+import TensorEngine
 import Training
 
 /// `landslide prepare`: a study area to training shards.
@@ -39,7 +40,10 @@ struct Prepare: ParsableCommand {
 
   func run() throws {
     if let study {
-      report(try StudyPreparation.prepare(study: study, into: out), at: out)
+      let clock = ContinuousClock()
+      let start = clock.now
+      let prepared = try StudyPreparation.prepare(study: study, into: out)
+      try report(prepared, at: out, seconds: (clock.now - start).seconds)
       return
     }
     let settings = try LandslideConfig.load(file: config!, overrides: overrides)
@@ -47,7 +51,29 @@ struct Prepare: ParsableCommand {
     print("shards in \(data.shards)")
   }
 
-  private func report(_ prepared: PreparedStudy, at directory: String) {
+  /// What was written, how fast, and how the bytes split between the static predictors
+  /// (once per patch) and the time-varying ones (per period).
+  private func report(_ prepared: PreparedStudy, at directory: String, seconds: Double) throws {
     print("\(directory): \(StudyData.summary(prepared))")
+    var bytes: [String: Int] = [:]
+    for shard in prepared.shards {
+      let file = try SafeTensorsFile(
+        path: (directory as NSString).appendingPathComponent(shard.file))
+      for (name, info) in file.tensors { bytes[name, default: 0] += info.range.count }
+    }
+    let manifest = try JSONDecoder().decode(
+      StudyManifest.self,
+      from: Data(
+        contentsOf: URL(fileURLWithPath: (study! as NSString).appendingPathComponent("study.json")))
+    )
+    let cells = manifest.widthKm * manifest.heightKm
+    let gigabytes = { (name: String) in String(format: "%.2f GB", Double(bytes[name] ?? 0) / 1e9) }
+    print(
+      "\(cells) cells × \(prepared.periods) periods in " + String(format: "%.1f s", seconds)
+        + String(
+          format: ": %.0f cells/s, %.0f cell-periods/s", Double(cells) / seconds,
+          Double(cells * prepared.periods) / seconds)
+        + "; shards: static \(gigabytes("static")), time-varying \(gigabytes("varying")), "
+        + "labels \(gigabytes("labels"))")
   }
 }
