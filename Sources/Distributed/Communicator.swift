@@ -1,5 +1,9 @@
 import CMPI
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// An MPI call that returned an error code, with MPI's own text for it.
 public struct MPIError: Error, CustomStringConvertible {
   public let call: String
@@ -101,6 +105,40 @@ public final class Communicator: @unchecked Sendable {
   /// Returns once every rank has called it.
   public func barrier() throws(MPIError) {
     try check(MPI_Barrier(handle), "MPI_Barrier on rank \(rank)")
+  }
+
+  /// Collects every rank's `values` (the same count on each) on `root`, in rank order;
+  /// other ranks receive an empty array.
+  public func gather<T: MPIScalar & Numeric>(_ values: [T], root: Int = 0) throws(MPIError) -> [T] {
+    var result = [T](repeating: 0, count: rank == root ? values.count * size : 0)
+    let count = Int32(values.count)
+    let code = values.withUnsafeBufferPointer { send in
+      result.withUnsafeMutableBufferPointer { receive in
+        MPI_Gather(
+          send.baseAddress, count, T.mpiDatatype, receive.baseAddress, count, T.mpiDatatype,
+          Int32(root), handle)
+      }
+    }
+    try check(code, "MPI_Gather of \(values.count) elements to rank \(root) on rank \(rank)")
+    return result
+  }
+
+  /// Splits the ranks into sub-communicators, one per `color`, ordered by `key`; nil for a
+  /// rank whose color is nil (it joins none).
+  public func split(color: Int?, key: Int) throws(MPIError) -> Communicator? {
+    var newHandle: MPI_Comm? = cmpi_comm_null()
+    try check(
+      MPI_Comm_split(handle, Int32(color ?? Int(cmpi_undefined())), Int32(key), &newHandle),
+      "MPI_Comm_split on rank \(rank)")
+    guard let newHandle, newHandle != cmpi_comm_null() else { return nil }
+    return try Communicator(handle: newHandle)
+  }
+
+  /// Ends every process of this communicator's job with `code`: the way out when one rank
+  /// fails, so that no other rank waits forever in a collective.
+  public func abort(code: Int32) -> Never {
+    MPI_Abort(handle, code)
+    exit(code)
   }
 }
 
