@@ -67,7 +67,9 @@ let package = Package(
     // Layer 7: training, checkpoints and inference of the ensemble.
     .target(
       name: "Training",
-      dependencies: ["TensorEngine", "GeoData", "Models", "Configuration", "Evaluation"]),
+      dependencies: [
+        "TensorEngine", "GeoData", "Models", "Configuration", "Distributed", "Evaluation",
+      ]),
 
     // Layer 8: the command line.
     .executableTarget(

@@ -156,6 +156,8 @@ public struct TrainingConfig: Equatable, Sendable {
   public var staircase = true
   /// Seconds between progress lines.
   public var progressInterval = 10.0
+  /// Data-parallel training packs gradients into all-reduce messages of at most this size.
+  public var bucketMegabytes = 25
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> TrainingConfig {
     var training = TrainingConfig()
@@ -182,6 +184,8 @@ public struct TrainingConfig: Equatable, Sendable {
     training.staircase = try section.bool("staircase", default: training.staircase)
     training.progressInterval = try section.double(
       "progress_interval", default: training.progressInterval, range: .greaterThan(0))
+    training.bucketMegabytes = try section.int(
+      "bucket_mb", default: training.bucketMegabytes, range: 1...4096)
     return training
   }
 }

@@ -1,4 +1,5 @@
 import Configuration
+import Distributed
 import Evaluation
 import Foundation
 import GeoData
@@ -8,13 +9,22 @@ import TensorEngine
 /// Trains the ensemble stage by stage (SPEC.md §1, training protocol): Adam with exponential
 /// decay, shuffled each epoch from the seed, early stopping on validation loss with
 /// patience, and at the end of each stage the weights of its minimum validation loss.
+///
+/// Data parallel over the ranks of a communicator: every rank starts from rank 0's weights,
+/// shuffles the same way, and takes its own slice of each global batch (`batch_size` is the
+/// global batch, a multiple of the rank count); gradients are averaged with bucketed
+/// all-reduces before each optimiser step, so the ranks' weights stay identical. Batch norm
+/// uses each rank's own batch statistics. Validation is split between the ranks and summed.
 public final class EnsembleTrainer {
   public let ensemble: Ensemble
   let config: LandslideConfig
   let shards: ShardSet
-  /// Steps (batches) per epoch use whole batches; a final partial batch is left for the
-  /// next epoch's shuffle, unless the data is smaller than one batch.
+  /// The global batch. Epochs take whole global batches; the remainder waits for the next
+  /// epoch's shuffle (all of it goes in one step when the data is smaller than a batch).
   let batchSize: Int
+  let communicator: Communicator?
+  var rank: Int { communicator?.rank ?? 0 }
+  var ranks: Int { communicator?.size ?? 1 }
   private let tape: Tape
   private let inference = Tape(recording: false)
   /// Runs the frozen susceptibility network in the joint stage: no gradient reaches it.
@@ -30,13 +40,22 @@ public final class EnsembleTrainer {
   /// - Parameters:
   ///   - metricsPath: where to append one JSON line per epoch (nil: nowhere).
   ///   - log: receives progress and stage lines.
+  ///   - communicator: the ranks to train with (nil: this process alone). Only rank 0 logs
+  ///     and writes metrics.
   public init(
     config: LandslideConfig, shards: ShardSet, staticCount: Int, metricsPath: String?,
-    log: @escaping (String) -> Void
+    communicator: Communicator? = nil, log: @escaping (String) -> Void
   ) throws(TrainingError) {
     self.config = config
     self.shards = shards
+    self.communicator = communicator
     batchSize = config.training.batchSize
+    let ranks = communicator?.size ?? 1
+    guard batchSize % ranks == 0 else {
+      throw TrainingError(
+        "training.batch_size \(batchSize) is the global batch and must be a multiple of the "
+          + "\(ranks) ranks")
+    }
     let description = EnsembleDescription(
       susceptibility: SusceptibilityArchitecture(
         blocksPerStage: config.susceptibility.blocksPerStage,
@@ -48,10 +67,22 @@ public final class EnsembleTrainer {
         denseBatchNorm: config.density.denseBatchNorm, dropout: Float(config.density.dropout)),
       prepared: shards.prepared, staticCount: staticCount)
     ensemble = Ensemble(description, seed: UInt64(config.training.seed))
-    tape = Tape(seed: UInt64(config.training.seed) &+ 1)
-    progress = ProgressReporter(interval: config.training.progressInterval, output: log)
-    self.log = log
-    metrics = try metricsPath.map { path throws(TrainingError) in try MetricsLog(path: path) }
+    let rank = communicator?.rank ?? 0
+    tape = Tape(seed: UInt64(config.training.seed) &+ 1 &+ UInt64(rank))
+    let quiet: (String) -> Void = { _ in }
+    progress = ProgressReporter(
+      interval: config.training.progressInterval, output: rank == 0 ? log : quiet)
+    self.log = rank == 0 ? log : quiet
+    metrics =
+      rank == 0
+      ? try metricsPath.map { path throws(TrainingError) in try MetricsLog(path: path) } : nil
+    if let communicator {
+      for (name, tensor) in ensemble.namedTensors {
+        do { try communicator.broadcast(tensor.buffer, root: 0) } catch {
+          throw TrainingError("broadcasting \(name): \(error)")
+        }
+      }
+    }
     for side in SplitSide.allCases {
       guard let count = shards.samples[side]?.count else { continue }
       var pairs: [(sample: Int, cell: Int)] = []
@@ -105,6 +136,13 @@ public final class EnsembleTrainer {
           + "\(stage.trainsOnCells ? "cells with landslides" : "samples"); use a larger study area")
     }
     let unitsPerBatch = stage.trainsOnCells ? batchSize * cellsPerPatch : batchSize
+    // Units each rank takes per step: its share of a global batch (or of all the data, when
+    // that is smaller than one batch).
+    let perRank = min(unitsPerBatch, units.count) / ranks
+    guard perRank >= 1 else {
+      throw TrainingError(
+        "stage \(stage.rawValue): \(units.count) training units cannot be shared by \(ranks) ranks")
+    }
     let t = config.training
     let adam = Adam(
       parameters: model.parameters, beta1: Float(t.adamBeta1), beta2: Float(t.adamBeta2),
@@ -113,6 +151,9 @@ public final class EnsembleTrainer {
       initial: Float(t.learningRate), rate: Float(t.decayRate), decaySteps: t.decaySteps,
       staircase: t.staircase)
     let snapshot = WeightSnapshot(model)
+    let reducer = communicator.map {
+      GradientReducer($0, parameters: model.parameters, bucketFloats: t.bucketMegabytes << 18)
+    }
     var best = Double.infinity
     var sinceBest = 0
     var order = Array(0..<units.count)
@@ -123,19 +164,21 @@ public final class EnsembleTrainer {
         + "\(stage.trainsOnCells ? "cells" : "samples"), at most \(epochs) epochs")
     for epoch in 1...epochs {
       order.shuffle(using: &random)
-      let steps = max(1, order.count / unitsPerBatch)
+      let steps = order.count / (perRank * ranks)
       let start = ContinuousClock.now
       var lossSum = 0.0
       for step in 0..<steps {
-        let batch = order[(step * unitsPerBatch)..<min(order.count, (step + 1) * unitsPerBatch)]
-        let loss = try trainStep(stage, batch.map { units[$0] })
+        let first = (step * ranks + rank) * perRank
+        let loss = try trainStep(stage, order[first..<(first + perRank)].map { units[$0] })
+        try reducer?.averageGradients()
         adam.update(learningRate: schedule.learningRate(at: adam.step))
         lossSum += loss
         progress.update(
           stage: stage, epoch: epoch, maxEpochs: epochs, step: step + 1, steps: steps,
-          loss: lossSum / Double(step + 1), units: (step + 1) * unitsPerBatch,
+          loss: lossSum / Double(step + 1), units: (step + 1) * perRank * ranks,
           elapsed: (ContinuousClock.now - start).seconds)
       }
+      lossSum = try sum(lossSum) / Double(ranks)
       let seconds = (ContinuousClock.now - start).seconds
       let validation = try validationLoss(stage, validationUnits)
       let improved = validation < best
@@ -151,7 +194,7 @@ public final class EnsembleTrainer {
         validationLoss: validation,
         validationAUC: stage == .susceptibility ? try validationAUC() : nil,
         learningRate: Double(schedule.learningRate(at: adam.step)),
-        samplesPerSecond: Double(steps * unitsPerBatch) / seconds, seconds: seconds,
+        samplesPerSecond: Double(steps * perRank * ranks) / seconds, seconds: seconds,
         best: improved)
       records.append(record)
       try metrics?.append(record)
@@ -166,9 +209,48 @@ public final class EnsembleTrainer {
       if sinceBest >= t.patience { break }
     }
     snapshot.restore()
+    try verifyRanksAgree(model)
+  }
+
+  /// Every rank must hold the same trainable weights (running statistics are per rank):
+  /// a cheap check, once per stage, that gradient averaging kept them in step.
+  private func verifyRanksAgree(_ model: Module) throws(TrainingError) {
+    guard let communicator else { return }
+    var sum = 0.0
+    var squares = 0.0
+    for parameter in model.parameters {
+      for index in 0..<parameter.count {
+        let value = Double(parameter[index])
+        sum += value
+        squares += value * value
+      }
+    }
+    var highest = [sum, squares]
+    var lowest = highest
+    do {
+      try communicator.allReduce(&highest, .max)
+      try communicator.allReduce(&lowest, .min)
+    } catch {
+      throw TrainingError(error.description)
+    }
+    guard highest == lowest else {
+      throw TrainingError(
+        "rank \(rank): the ranks' weights diverged (sum \(lowest[0])…\(highest[0])); "
+          + "gradients were not averaged identically")
+    }
   }
 
   var cellsPerPatch: Int { shards.prepared.patchCells * shards.prepared.patchCells }
+
+  /// `value` summed over the ranks.
+  private func sum(_ value: Double) throws(TrainingError) -> Double {
+    guard let communicator else { return value }
+    var values = [value]
+    do { try communicator.allReduce(&values, .sum) } catch {
+      throw TrainingError(error.description)
+    }
+    return values[0]
+  }
 
   private var densityStarted = false
 
@@ -249,29 +331,42 @@ public final class EnsembleTrainer {
   {
     let size = stage.trainsOnCells ? batchSize * cellsPerPatch : batchSize
     var total = 0.0
-    for start in stride(from: 0, to: units.count, by: size) {
+    for (index, start) in stride(from: 0, to: units.count, by: size).enumerated()
+    where index % ranks == rank {
       let slice = Array(units[start..<min(units.count, start + size)])
       let batch = try load(stage, slice, side: .validation)
       inference.reset()
       let loss = forwardLoss(stage, batch, tape: inference, training: false)
       total += Double(loss.scalar) * Double(slice.count)
     }
-    return total / Double(units.count)
+    return try sum(total) / Double(units.count)
   }
 
   /// AUC of the susceptibility network's probabilities over every validation cell.
   func validationAUC() throws(TrainingError) -> Double {
-    var scores: [Float] = []
-    var labels: [Float] = []
     let count = shards.samples[.validation]?.count ?? 0
-    for start in stride(from: 0, to: count, by: batchSize) {
+    // Each rank scores its batches into its slots; a summing all-reduce fills the rest.
+    var scores = [Float](repeating: 0, count: count * cellsPerPatch)
+    var labels = scores
+    for (index, start) in stride(from: 0, to: count, by: batchSize).enumerated()
+    where index % ranks == rank {
       let indexes = Array(start..<min(count, start + batchSize))
       let batch = try load(.susceptibility, indexes, side: .validation)
       inference.reset()
       ensemble.susceptibility.train(false)
       let probability = ensemble.susceptibility(batch.patches, inference)
-      scores += probability.array
-      labels += batch.presence.array
+      for cell in 0..<(indexes.count * cellsPerPatch) {
+        scores[start * cellsPerPatch + cell] = probability[cell]
+        labels[start * cellsPerPatch + cell] = batch.presence[cell]
+      }
+    }
+    if let communicator {
+      do {
+        try communicator.allReduce(&scores, .sum)
+        try communicator.allReduce(&labels, .sum)
+      } catch {
+        throw TrainingError(error.description)
+      }
     }
     do {
       return try ROCCurve(labels: labels, scores: scores).auc

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import Distributed
 import Foundation
 import GeoData
 import TensorEngine
@@ -40,24 +41,47 @@ struct Train: ParsableCommand {
   var threads: Int = ComputeThreads.available
 
   func run() throws {
+    // Under mpirun or srun every rank trains its share; rank 0 alone writes. Any failure on
+    // any rank ends the whole job with that rank's message, so no rank waits forever.
+    let world = MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize() : nil
+    do {
+      try train(world)
+    } catch {
+      guard let world, world.size > 1 else { throw error }
+      FileHandle.standardError.write(Data("rank \(world.rank): error: \(error)\n".utf8))
+      world.abort(code: 1)
+    }
+    if world != nil { MPIRuntime.finalize() }
+  }
+
+  private func train(_ world: Communicator?) throws {
     ThreadPool.shared.threadCount = threads
+    let rank = world?.rank ?? 0
+    let say: (String) -> Void = { if rank == 0 { print($0) } }
     let settings = try LandslideConfig.load(file: config, overrides: overrides)
-    try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
-    let study = try StudyData.ensure(settings, in: data ?? path("data")) { print($0) }
+    // Rank 0 generates and prepares the data; the others then find it ready.
+    if rank == 0 {
+      try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+      _ = try StudyData.ensure(settings, in: data ?? path("data"), log: say)
+    }
+    try world?.barrier()
+    let study = try StudyData.ensure(settings, in: data ?? path("data"), log: say)
     let shards = try ShardSet(directory: study.shards)
     let trainer = try EnsembleTrainer(
       config: settings, shards: shards, staticCount: study.manifest.staticPredictors.count,
-      metricsPath: path("metrics.jsonl")
-    ) { print($0) }
+      metricsPath: path("metrics.jsonl"), communicator: world, log: say)
     let clock = ContinuousClock()
     let start = clock.now
     try trainer.train()
+    guard rank == 0 else { return }
     let checkpoints = path("checkpoints")
     try FileManager.default.createDirectory(
       atPath: checkpoints, withIntermediateDirectories: true)
     let checkpoint = (checkpoints as NSString).appendingPathComponent("final.safetensors")
     try EnsembleCheckpoint.write(trainer.ensemble, to: checkpoint)
-    print("trained in \(Int((clock.now - start).components.seconds)) s; checkpoint \(checkpoint)")
+    print(
+      "trained in \(Int((clock.now - start).components.seconds)) s on \(world?.size ?? 1) rank(s); "
+        + "checkpoint \(checkpoint)")
 
     let test = try SplitPredictions(
       trainer.ensemble, shards: shards, side: .test, study: study.study,

@@ -46,8 +46,9 @@ import Testing
     #expect(
       error?.description
         == "run.yaml:6:3: training.learning_rat: unknown key (did you mean 'learning_rate'?); "
-        + "expected one of: adam_beta1, adam_beta2, adam_epsilon, batch_size, decay_rate, "
-        + "decay_steps, learning_rate, max_epochs, patience, seed, staircase")
+        + "expected one of: adam_beta1, adam_beta2, adam_epsilon, batch_size, bucket_mb, "
+        + "decay_rate, decay_steps, learning_rate, max_epochs, patience, progress_interval, seed, "
+        + "staircase")
   }
 
   @Test func unknownSectionIsAnError() {

@@ -1,0 +1,75 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `landslide train` on one process and on two MPI ranks with the same global batch.
+@Suite struct DataParallelTests {
+  struct Epoch: Decodable {
+    let stage: String
+    let epoch: Int
+    let trainLoss: Double
+    let validationLoss: Double
+  }
+
+  static let mpiEnvironment = [
+    "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+  ]
+
+  /// Runs tiny.yaml without dropout (its masks are drawn per rank) for a fixed number of
+  /// epochs per stage, on `ranks` ranks (0: no mpirun), and returns its metrics.jsonl.
+  static func train(ranks: Int, data: URL, run: URL) throws -> [Epoch] {
+    var arguments = [
+      "train", "--config", "configs/tiny.yaml", "--run-dir", run.path, "--data", data.path,
+      "--threads", "1", "--set", "susceptibility.dropout=0", "--set", "training.patience=100",
+      "--set", "training.batch_size=16",
+    ]
+    let result: Launcher.Result
+    if ranks == 0 {
+      result = try Launcher.run(Launcher.landslidePath, arguments)
+    } else {
+      arguments =
+        ["mpirun", "--oversubscribe", "-np", "\(ranks)", Launcher.landslidePath] + arguments
+      result = try Launcher.run("/usr/bin/env", arguments, environment: mpiEnvironment)
+    }
+    #expect(result.status == 0, "\(result.standardError)")
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    return try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+      .split(separator: "\n").map { try decoder.decode(Epoch.self, from: Data($0.utf8)) }
+  }
+
+  /// One process and two ranks of half a batch each see the same global batches in the
+  /// same order and average the same gradients; only batch norm's statistics (over each
+  /// rank's own half batch) differ, so the validation losses agree within 10 % (on this
+  /// tiny area batch norm sees 8 rather than 16 patches, or 128 rather than 256 cells).
+  /// The ranks' weights themselves must be identical: the trainer checks that after every
+  /// stage and fails the run otherwise.
+  @Test func twoRanksFollowTheSingleProcessLossCurve() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let data = root.appendingPathComponent("data")
+    let single = try Self.train(ranks: 0, data: data, run: root.appendingPathComponent("one"))
+    let double = try Self.train(ranks: 2, data: data, run: root.appendingPathComponent("two"))
+    #expect(single.map(\.stage) == double.map(\.stage))
+    for (a, b) in zip(single, double) {
+      #expect(
+        abs(a.validationLoss - b.validationLoss) <= 0.1 * abs(a.validationLoss),
+        "\(a.stage) epoch \(a.epoch): validation loss \(a.validationLoss) vs \(b.validationLoss)")
+    }
+  }
+
+  /// A global batch that the ranks cannot share evenly is refused before training starts.
+  @Test func batchMustDivideAmongRanks() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let result = try Launcher.run(
+      "/usr/bin/env",
+      [
+        "mpirun", "--oversubscribe", "-np", "2", Launcher.landslidePath, "train", "--config",
+        "configs/tiny.yaml", "--run-dir", root.path, "--threads", "1", "--set",
+        "training.batch_size=3",
+      ], environment: Self.mpiEnvironment)
+    #expect(result.status != 0)
+    #expect(result.standardError.contains("must be a multiple of the 2 ranks"))
+  }
+}
