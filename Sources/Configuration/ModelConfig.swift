@@ -158,6 +158,8 @@ public struct TrainingConfig: Equatable, Sendable {
   public var progressInterval = 10.0
   /// Data-parallel training packs gradients into all-reduce messages of at most this size.
   public var bucketMegabytes = 25
+  /// Step checkpoints kept in RUN/checkpoints (one is written after every epoch and stage).
+  public var keepCheckpoints = 3
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> TrainingConfig {
     var training = TrainingConfig()
@@ -186,6 +188,8 @@ public struct TrainingConfig: Equatable, Sendable {
       "progress_interval", default: training.progressInterval, range: .greaterThan(0))
     training.bucketMegabytes = try section.int(
       "bucket_mb", default: training.bucketMegabytes, range: 1...4096)
+    training.keepCheckpoints = try section.int(
+      "keep_checkpoints", default: training.keepCheckpoints, range: 1...1000)
     return training
   }
 }

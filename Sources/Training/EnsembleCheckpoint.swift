@@ -7,8 +7,10 @@ public enum EnsembleCheckpoint {
   static let descriptionKey = "ensemble"
 
   /// Writes `ensemble` atomically; `metadata` adds entries (stage, epoch, config hash, …).
+  /// `extra` adds tensors beside the ensemble's (training state: optimiser moments, …).
   public static func write(
-    _ ensemble: Ensemble, to path: String, metadata: [String: String] = [:]
+    _ ensemble: Ensemble, extra: [(String, Tensor)] = [], to path: String,
+    metadata: [String: String] = [:]
   ) throws(SafeTensorsError) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
@@ -17,7 +19,8 @@ public enum EnsembleCheckpoint {
     }
     var fullMetadata = metadata
     fullMetadata[descriptionKey] = String(decoding: description, as: UTF8.self)
-    let items = ensemble.namedTensors.map { name, tensor in
+    let items = (ensemble.namedTensors + extra.map { (name: $0.0, tensor: $0.1) }).map {
+      name, tensor in
       SafeTensors.Item(
         name: name, shape: (0..<tensor.shape.rank).map { tensor.shape[$0] },
         values: UnsafeBufferPointer(tensor.buffer))

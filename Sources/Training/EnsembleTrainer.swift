@@ -34,6 +34,16 @@ public final class EnsembleTrainer {
   private let metrics: MetricsLog?
   public private(set) var records: [EpochRecord] = []
 
+  /// Where rank 0 writes a checkpoint at the end of every epoch and stage
+  /// (`step-NNNNNNNN.safetensors`, the last `keep_checkpoints` kept); nil: none.
+  public var checkpointDirectory: String?
+  /// Identifies the config; a checkpoint made with another is refused on resume.
+  public var configHash = ""
+  /// Optimiser steps over all stages so far (names the checkpoints).
+  private var globalStep = 0
+  /// A checkpoint to continue from, set by `resume(from:)`.
+  private var pending: (position: TrainingPosition, file: SafeTensorsFile)?
+
   /// Cells of each side with landslides, as (sample, cell) pairs, for the cell stages.
   private var positiveCells: [SplitSide: [(sample: Int, cell: Int)]] = [:]
 
@@ -106,8 +116,53 @@ public final class EnsembleTrainer {
 
   /// Runs every stage in order; the ensemble then holds the kept weights.
   public func train() throws(TrainingError) {
-    for stage in TrainingStage.allCases { try run(stage) }
+    let stages = TrainingStage.allCases
+    for stage in stages {
+      if let pending, stages.firstIndex(of: stage)! < stages.firstIndex(of: pending.position.stage)!
+      {
+        continue
+      }
+      try run(stage)
+    }
   }
+
+  /// Loads a checkpoint written by `checkpointDirectory`: the ensemble's tensors now, and
+  /// the stage's optimiser, best weights, shuffle and counters when `train()` reaches it.
+  /// - Parameter force: accept a checkpoint made with another config.
+  public func resume(from path: String, force: Bool = false) throws(TrainingError) {
+    do {
+      let file = try SafeTensorsFile(path: path)
+      guard let json = file.metadata[Self.positionKey],
+        let position = try? JSONDecoder().decode(TrainingPosition.self, from: Data(json.utf8))
+      else { throw TrainingError("\(path): not a training checkpoint (no training position)") }
+      let hash = file.metadata[Self.configKey] ?? ""
+      guard hash == configHash || force else {
+        throw TrainingError(
+          "\(path): made with a different config (hash \(hash), this run's \(configHash)); "
+            + "pass --force to continue from it anyway")
+      }
+      try EnsembleCheckpoint.load(file, into: ensemble)
+      records = position.records
+      densityStarted = position.densityStarted
+      globalStep = Int(file.metadata[Self.stepKey] ?? "0") ?? 0
+      if position.dropout.indices.contains(rank) {
+        tape.random = RandomGenerator(words: position.dropout[rank])
+      }
+      try metrics?.rewrite(records)
+      pending = (position, file)
+      log(
+        "resuming from \(path): \(position.stage.rawValue), \(position.completedEpochs) epoch(s) done"
+      )
+    } catch let error as TrainingError {
+      throw error
+    } catch {
+      throw TrainingError("\(error)")
+    }
+  }
+
+  static let positionKey = "training_position"
+  static let configKey = "config_hash"
+  static let stepKey = "global_step"
 
   /// Most epochs of a stage (0 skips it).
   func maxEpochs(_ stage: TrainingStage) -> Int {
@@ -126,6 +181,8 @@ public final class EnsembleTrainer {
     guard epochs > 0 else { return }
     let model: Module = stage == .susceptibility ? ensemble.susceptibility : ensemble.density
     let units = try trainingUnits(stage, side: .train)
+    let resumed = pending.flatMap { $0.position.stage == stage ? $0 : nil }
+    pending = nil
     if stage != .susceptibility, stage != .joint, !densityStarted {
       try startDensityOutput(stage, units)
     }
@@ -159,10 +216,30 @@ public final class EnsembleTrainer {
     var order = Array(0..<units.count)
     var random = RandomGenerator(
       seed: UInt64(t.seed) &* 1_000_003 &+ UInt64(TrainingStage.allCases.firstIndex(of: stage)!))
+    var firstEpoch = 1
+    if let (position, file) = resumed, position.completedEpochs > 0 {
+      do {
+        for (index, parameter) in model.parameters.enumerated() {
+          try copy(file, "adam.m.\(index)", into: adam.firstMoments[index])
+          try copy(file, "adam.v.\(index)", into: adam.secondMoments[index])
+        }
+        for (index, copy) in snapshot.copies.enumerated() {
+          try self.copy(file, "best.\(index)", into: copy)
+        }
+      } catch {
+        throw TrainingError(error.description)
+      }
+      adam.step = position.adamStep
+      order = position.order
+      random = RandomGenerator(words: position.shuffle)
+      best = position.best ?? .infinity
+      sinceBest = position.sinceBest
+      firstEpoch = position.completedEpochs + 1
+    }
     log(
       "stage \(stage.rawValue): \(units.count) training and \(validationUnits.count) validation "
         + "\(stage.trainsOnCells ? "cells" : "samples"), at most \(epochs) epochs")
-    for epoch in 1...epochs {
+    for epoch in stride(from: firstEpoch, through: epochs, by: 1) where sinceBest < t.patience {
       order.shuffle(using: &random)
       let steps = order.count / (perRank * ranks)
       let start = ContinuousClock.now
@@ -172,6 +249,7 @@ public final class EnsembleTrainer {
         let loss = try trainStep(stage, order[first..<(first + perRank)].map { units[$0] })
         try reducer?.averageGradients()
         adam.update(learningRate: schedule.learningRate(at: adam.step))
+        globalStep += 1
         lossSum += loss
         progress.update(
           stage: stage, epoch: epoch, maxEpochs: epochs, step: step + 1, steps: steps,
@@ -206,10 +284,91 @@ public final class EnsembleTrainer {
             format: ", %.1f %@/s", record.samplesPerSecond,
             stage.trainsOnCells ? "cells" : "samples")
           + (improved ? " (best)" : ""))
-      if sinceBest >= t.patience { break }
+      try writeCheckpoint(
+        TrainingPosition(
+          stage: stage, completedEpochs: epoch, order: order, shuffle: random.words,
+          best: best.isFinite ? best : nil, sinceBest: sinceBest, adamStep: adam.step,
+          densityStarted: densityStarted, records: records, dropout: []),
+        adam: adam, snapshot: snapshot)
     }
     snapshot.restore()
     try verifyRanksAgree(model)
+    if let next = TrainingStage.allCases.drop(while: { $0 != stage }).dropFirst().first {
+      try writeCheckpoint(
+        TrainingPosition(
+          stage: next, completedEpochs: 0, order: [], shuffle: [0, 0, 0, 0], best: nil,
+          sinceBest: 0, adamStep: 0, densityStarted: densityStarted, records: records,
+          dropout: []),
+        adam: nil, snapshot: nil)
+    }
+  }
+
+  private func copy(_ file: SafeTensorsFile, _ name: String, into tensor: Tensor)
+    throws(SafeTensorsError)
+  {
+    guard let info = file.tensors[name], info.shape.reduce(1, *) == tensor.count else {
+      throw SafeTensorsError(path: file.path, message: "tensor '\(name)' is missing or misshapen")
+    }
+    tensor.data.update(from: try file.floats(name).baseAddress!, count: tensor.count)
+  }
+
+  /// Rank 0 writes `position` with the ensemble, the stage's Adam moments and best weights,
+  /// then keeps only the newest `keep_checkpoints` step files. Every rank takes part: the
+  /// dropout generators of all ranks are gathered first.
+  private func writeCheckpoint(
+    _ position: TrainingPosition, adam: Adam?, snapshot: WeightSnapshot?
+  ) throws(TrainingError) {
+    guard let directory = checkpointDirectory else { return }
+    var position = position
+    var words = tape.random.words.map { Int64(bitPattern: $0) }
+    if let communicator {
+      do { words = try communicator.gather(words) } catch { throw TrainingError(error.description) }
+    }
+    guard rank == 0 else { return }
+    position.dropout = stride(from: 0, to: words.count, by: 4).map { start in
+      words[start..<(start + 4)].map { UInt64(bitPattern: $0) }
+    }
+    var extra: [(String, Tensor)] = []
+    if let adam {
+      for index in adam.parameters.indices {
+        extra.append(("adam.m.\(index)", adam.firstMoments[index]))
+        extra.append(("adam.v.\(index)", adam.secondMoments[index]))
+      }
+    }
+    for (index, copy) in (snapshot?.copies ?? []).enumerated() {
+      extra.append(("best.\(index)", copy))
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    guard let json = try? encoder.encode(position) else {
+      throw TrainingError("cannot encode the training position")
+    }
+    let path = (directory as NSString).appendingPathComponent(
+      String(format: "step-%08d.safetensors", globalStep))
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      try EnsembleCheckpoint.write(
+        ensemble, extra: extra, to: path,
+        metadata: [
+          Self.positionKey: String(decoding: json, as: UTF8.self), Self.configKey: configHash,
+          Self.stepKey: "\(globalStep)",
+        ])
+    } catch let error as SafeTensorsError {
+      throw TrainingError(error.description)
+    } catch {
+      throw TrainingError("\(directory): \(error.localizedDescription)")
+    }
+    let steps = Self.stepCheckpoints(in: directory)
+    for old in steps.dropFirst(config.training.keepCheckpoints) {
+      try? FileManager.default.removeItem(atPath: old)
+    }
+  }
+
+  /// The `step-*.safetensors` files of `directory`, newest first.
+  public static func stepCheckpoints(in directory: String) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return names.filter { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }.sorted(by: >)
+      .map { (directory as NSString).appendingPathComponent($0) }
   }
 
   /// Every rank must hold the same trainable weights (running statistics are per rank):

@@ -17,6 +17,16 @@ final class MetricsLog {
 
   deinit { try? handle.close() }
 
+  /// Replaces the file's lines with `records` (a resumed run's history).
+  func rewrite(_ records: [EpochRecord]) throws(TrainingError) {
+    do {
+      try handle.truncate(atOffset: 0)
+    } catch {
+      throw TrainingError("\(path): cannot rewrite (\(error.localizedDescription))")
+    }
+    for record in records { try append(record) }
+  }
+
   func append(_ record: EpochRecord) throws(TrainingError) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]

@@ -2,28 +2,25 @@ import TensorEngine
 
 /// A copy of a module's weights and running statistics, taken when validation loss reaches a
 /// new minimum and put back when the stage ends, so the kept weights are the best ones.
+/// Checkpoints carry the copies, so a resumed stage still ends on its best weights.
 final class WeightSnapshot {
   private let tensors: [Tensor]
-  private var copies: [[Float]]
+  let copies: [Tensor]
 
   init(_ module: Module) {
     tensors = module.namedTensors.map(\.tensor)
-    copies = tensors.map { Array($0.buffer) }
+    copies = tensors.map { tensor in
+      let copy = Tensor(zeros: tensor.shape)
+      copy.copy(from: tensor)
+      return copy
+    }
   }
 
   func save() {
-    for (index, tensor) in tensors.enumerated() {
-      copies[index].withUnsafeMutableBufferPointer { copy in
-        copy.baseAddress!.update(from: tensor.data, count: tensor.count)
-      }
-    }
+    for (tensor, copy) in zip(tensors, copies) { copy.copy(from: tensor) }
   }
 
   func restore() {
-    for (index, tensor) in tensors.enumerated() {
-      copies[index].withUnsafeBufferPointer { copy in
-        tensor.data.update(from: copy.baseAddress!, count: tensor.count)
-      }
-    }
+    for (tensor, copy) in zip(tensors, copies) { tensor.copy(from: copy) }
   }
 }

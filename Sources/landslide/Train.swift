@@ -40,6 +40,15 @@ struct Train: ParsableCommand {
   @Option(help: "Compute threads (default: every core this process may use).")
   var threads: Int = ComputeThreads.available
 
+  @Option(
+    help: ArgumentHelp(
+      "Continue from a checkpoint: `auto` (the newest valid one in RUN-DIR/checkpoints, if any) or a path.",
+      valueName: "auto|path"))
+  var resume: String?
+
+  @Flag(help: "Resume from a checkpoint even if it was made with a different config.")
+  var force = false
+
   func run() throws {
     // Under mpirun or srun every rank trains its share; rank 0 alone writes. Any failure on
     // any rank ends the whole job with that rank's message, so no rank waits forever.
@@ -70,6 +79,15 @@ struct Train: ParsableCommand {
     let trainer = try EnsembleTrainer(
       config: settings, shards: shards, staticCount: study.manifest.staticPredictors.count,
       metricsPath: path("metrics.jsonl"), communicator: world, log: say)
+    trainer.checkpointDirectory = path("checkpoints")
+    trainer.configHash = try configHash()
+    if let resume {
+      if let checkpoint = try checkpointToResume(resume, say: say) {
+        try trainer.resume(from: checkpoint, force: force)
+      } else {
+        say("no checkpoint in \(path("checkpoints")); starting afresh")
+      }
+    }
     let clock = ContinuousClock()
     let start = clock.now
     try trainer.train()
@@ -118,6 +136,29 @@ struct Train: ParsableCommand {
         + value("oracle_pearson_r_positive")
     }
     return line
+  }
+
+  /// The checkpoint `--resume` names: a path, or for `auto` the newest step checkpoint that
+  /// opens cleanly (a truncated or corrupt one is reported by name and the previous used).
+  private func checkpointToResume(_ argument: String, say: (String) -> Void) throws -> String? {
+    guard argument == "auto" else { return argument }
+    for candidate in EnsembleTrainer.stepCheckpoints(in: path("checkpoints")) {
+      do {
+        _ = try SafeTensorsFile(path: candidate)
+        return candidate
+      } catch {
+        FileHandle.standardError.write(
+          Data("warning: skipping checkpoint \(error); trying the previous one\n".utf8))
+      }
+    }
+    return nil
+  }
+
+  /// A hash of the config file's text and the overrides, in order.
+  private func configHash() throws -> String {
+    let text = try String(contentsOfFile: config, encoding: .utf8)
+    let bytes = Array((text + "\n" + overrides.joined(separator: "\n")).utf8)
+    return String(bytes.withUnsafeBytes { SafeTensors.checksum($0) }, radix: 16)
   }
 
   private func path(_ name: String) -> String {
