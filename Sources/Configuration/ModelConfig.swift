@@ -160,6 +160,8 @@ public struct TrainingConfig: Equatable, Sendable {
   public var bucketMegabytes = 25
   /// Step checkpoints kept in RUN/checkpoints (one is written after every epoch and stage).
   public var keepCheckpoints = 3
+  /// Also a checkpoint every this many optimiser steps within epochs (0: only at their ends).
+  public var checkpointSteps = 0
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> TrainingConfig {
     var training = TrainingConfig()
@@ -190,6 +192,8 @@ public struct TrainingConfig: Equatable, Sendable {
       "bucket_mb", default: training.bucketMegabytes, range: 1...4096)
     training.keepCheckpoints = try section.int(
       "keep_checkpoints", default: training.keepCheckpoints, range: 1...1000)
+    training.checkpointSteps = try section.int(
+      "checkpoint_steps", default: training.checkpointSteps, range: 0...Int(Int32.max))
     return training
   }
 }

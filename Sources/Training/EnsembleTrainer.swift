@@ -217,7 +217,9 @@ public final class EnsembleTrainer {
     var random = RandomGenerator(
       seed: UInt64(t.seed) &* 1_000_003 &+ UInt64(TrainingStage.allCases.firstIndex(of: stage)!))
     var firstEpoch = 1
-    if let (position, file) = resumed, position.completedEpochs > 0 {
+    var resumedSteps = 0
+    var resumedLoss = 0.0
+    if let (position, file) = resumed, position.completedEpochs > 0 || position.stepsDone > 0 {
       do {
         for (index, parameter) in model.parameters.enumerated() {
           try copy(file, "adam.m.\(index)", into: adam.firstMoments[index])
@@ -235,16 +237,21 @@ public final class EnsembleTrainer {
       best = position.best ?? .infinity
       sinceBest = position.sinceBest
       firstEpoch = position.completedEpochs + 1
+      resumedSteps = position.stepsDone
+      resumedLoss = position.lossSums.indices.contains(rank) ? position.lossSums[rank] : 0
     }
     log(
       "stage \(stage.rawValue): \(units.count) training and \(validationUnits.count) validation "
         + "\(stage.trainsOnCells ? "cells" : "samples"), at most \(epochs) epochs")
     for epoch in stride(from: firstEpoch, through: epochs, by: 1) where sinceBest < t.patience {
-      order.shuffle(using: &random)
+      // An epoch resumed part-way already has its order.
+      if resumedSteps == 0 { order.shuffle(using: &random) }
       let steps = order.count / (perRank * ranks)
       let start = ContinuousClock.now
-      var lossSum = 0.0
-      for step in 0..<steps {
+      let firstStep = resumedSteps
+      var lossSum = resumedLoss
+      (resumedSteps, resumedLoss) = (0, 0)
+      for step in firstStep..<steps {
         let first = (step * ranks + rank) * perRank
         let loss = try trainStep(stage, order[first..<(first + perRank)].map { units[$0] })
         try reducer?.averageGradients()
@@ -253,8 +260,21 @@ public final class EnsembleTrainer {
         lossSum += loss
         progress.update(
           stage: stage, epoch: epoch, maxEpochs: epochs, step: step + 1, steps: steps,
-          loss: lossSum / Double(step + 1), units: (step + 1) * perRank * ranks,
+          loss: lossSum / Double(step + 1), units: (step + 1 - firstStep) * perRank * ranks,
           elapsed: (ContinuousClock.now - start).seconds)
+        // Mid-epoch checkpoints: when due, or when asked to stop (at an epoch's last
+        // step the epoch's own checkpoint follows instead).
+        guard step + 1 < steps else { continue }
+        let stop = try stopRequested()
+        if stop || (t.checkpointSteps > 0 && globalStep % t.checkpointSteps == 0) {
+          var position = TrainingPosition(
+            stage: stage, completedEpochs: epoch - 1, order: order, shuffle: random.words,
+            best: best.isFinite ? best : nil, sinceBest: sinceBest, adamStep: adam.step,
+            densityStarted: densityStarted, records: records, dropout: [])
+          position.stepsDone = step + 1
+          try writeCheckpoint(position, lossSum: lossSum, adam: adam, snapshot: snapshot)
+        }
+        if stop { throw interruption() }
       }
       lossSum = try sum(lossSum) / Double(ranks)
       let seconds = (ContinuousClock.now - start).seconds
@@ -289,7 +309,9 @@ public final class EnsembleTrainer {
           stage: stage, completedEpochs: epoch, order: order, shuffle: random.words,
           best: best.isFinite ? best : nil, sinceBest: sinceBest, adamStep: adam.step,
           densityStarted: densityStarted, records: records, dropout: []),
-        adam: adam, snapshot: snapshot)
+        lossSum: 0, adam: adam, snapshot: snapshot)
+      if improved { try writeBest() }
+      if try stopRequested() { throw interruption() }
     }
     snapshot.restore()
     try verifyRanksAgree(model)
@@ -299,7 +321,7 @@ public final class EnsembleTrainer {
           stage: next, completedEpochs: 0, order: [], shuffle: [0, 0, 0, 0], best: nil,
           sinceBest: 0, adamStep: 0, densityStarted: densityStarted, records: records,
           dropout: []),
-        adam: nil, snapshot: nil)
+        lossSum: 0, adam: nil, snapshot: nil)
     }
   }
 
@@ -316,13 +338,19 @@ public final class EnsembleTrainer {
   /// then keeps only the newest `keep_checkpoints` step files. Every rank takes part: the
   /// dropout generators of all ranks are gathered first.
   private func writeCheckpoint(
-    _ position: TrainingPosition, adam: Adam?, snapshot: WeightSnapshot?
+    _ position: TrainingPosition, lossSum: Double, adam: Adam?, snapshot: WeightSnapshot?
   ) throws(TrainingError) {
     guard let directory = checkpointDirectory else { return }
     var position = position
     var words = tape.random.words.map { Int64(bitPattern: $0) }
+    position.lossSums = [lossSum]
     if let communicator {
-      do { words = try communicator.gather(words) } catch { throw TrainingError(error.description) }
+      do {
+        words = try communicator.gather(words)
+        position.lossSums = try communicator.gather([lossSum])
+      } catch {
+        throw TrainingError(error.description)
+      }
     }
     guard rank == 0 else { return }
     position.dropout = stride(from: 0, to: words.count, by: 4).map { start in
@@ -358,10 +386,48 @@ public final class EnsembleTrainer {
     } catch {
       throw TrainingError("\(directory): \(error.localizedDescription)")
     }
+    latestCheckpoint = path
     let steps = Self.stepCheckpoints(in: directory)
     for old in steps.dropFirst(config.training.keepCheckpoints) {
       try? FileManager.default.removeItem(atPath: old)
     }
+  }
+
+  private func interruption() -> TrainingError {
+    var error = TrainingError(
+      "stopped on request after step \(globalStep); checkpoint "
+        + (latestCheckpoint ?? "(none: no checkpoint directory)"))
+    error.isInterruption = true
+    return error
+  }
+
+  /// The newest checkpoint this run wrote.
+  public private(set) var latestCheckpoint: String?
+
+  /// Rank 0 writes the ensemble as it stands when a stage reaches a new minimum validation
+  /// loss (earlier stages already hold their best weights): `best.safetensors`.
+  private func writeBest() throws(TrainingError) {
+    guard let directory = checkpointDirectory, rank == 0 else { return }
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      try EnsembleCheckpoint.write(
+        ensemble, to: (directory as NSString).appendingPathComponent("best.safetensors"),
+        metadata: [Self.configKey: configHash, Self.stepKey: "\(globalStep)"])
+    } catch let error as SafeTensorsError {
+      throw TrainingError(error.description)
+    } catch {
+      throw TrainingError("\(directory): \(error.localizedDescription)")
+    }
+  }
+
+  /// Whether SIGTERM or SIGUSR1 reached any rank: all ranks agree, so that all stop after
+  /// the same step.
+  private func stopRequested() throws(TrainingError) -> Bool {
+    let local = StopRequest.isPending
+    guard let communicator else { return local }
+    var flag: [Int32] = [local ? 1 : 0]
+    do { try communicator.allReduce(&flag, .max) } catch { throw TrainingError(error.description) }
+    return flag[0] != 0
   }
 
   /// The `step-*.safetensors` files of `directory`, newest first.

@@ -39,8 +39,11 @@ final class MetricsLog {
   }
 }
 
-/// A training failure with a message that says where and why.
+/// A training failure with a message that says where and why, or a stop on request.
 public struct TrainingError: Error, CustomStringConvertible {
   public let description: String
+  /// Training stopped on SIGTERM or SIGUSR1 after writing a checkpoint (see `StopRequest`).
+  public var isInterruption = false
+
   public init(_ description: String) { self.description = description }
 }

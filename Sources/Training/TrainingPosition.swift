@@ -7,6 +7,10 @@ struct TrainingPosition: Codable, Equatable {
   /// not begun).
   var stage: TrainingStage
   var completedEpochs: Int
+  /// Steps done in the epoch after those (0 at an epoch's end), and each rank's running
+  /// loss sum over them.
+  var stepsDone = 0
+  var lossSums: [Double] = []
   /// The stage's unit order after the last epoch's shuffle, and the shuffling generator's
   /// state after it (each epoch reshuffles the previous order).
   var order: [Int]
@@ -23,6 +27,8 @@ struct TrainingPosition: Codable, Equatable {
   enum CodingKeys: String, CodingKey {
     case stage, order, shuffle, best, records, dropout
     case completedEpochs = "completed_epochs"
+    case stepsDone = "steps_done"
+    case lossSums = "loss_sums"
     case sinceBest = "since_best"
     case adamStep = "adam_step"
     case densityStarted = "density_started"

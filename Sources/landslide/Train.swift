@@ -16,6 +16,9 @@ struct Train: ParsableCommand {
       ensemble (hazard = probability × density) fine-tuning the density. Each stage stops
       early on its validation loss and keeps the weights of its minimum.
 
+      SIGTERM or SIGUSR1 stop training after the current step on every rank with a
+      checkpoint and exit code 75; `--resume auto` continues from it.
+
       RUN-DIR receives metrics.jsonl (one JSON line per stage and epoch),
       checkpoints/final.safetensors, test/ (the test split's labels and predictions as
       .npy in the paper's layouts) and metrics.json (test metrics). A synthetic study
@@ -52,9 +55,16 @@ struct Train: ParsableCommand {
   func run() throws {
     // Under mpirun or srun every rank trains its share; rank 0 alone writes. Any failure on
     // any rank ends the whole job with that rank's message, so no rank waits forever.
+    // SIGTERM or SIGUSR1 (SLURM before a time limit or preemption): every rank finishes its
+    // step, rank 0 checkpoints, and the job exits with StopRequest.exitCode (75).
+    StopRequest.install()
     let world = MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize() : nil
     do {
       try train(world)
+    } catch let error as TrainingError where error.isInterruption {
+      if world?.rank ?? 0 == 0 { print(error.description) }
+      if world != nil { MPIRuntime.finalize() }
+      throw ExitCode(StopRequest.exitCode)
     } catch {
       guard let world, world.size > 1 else { throw error }
       FileHandle.standardError.write(Data("rank \(world.rank): error: \(error)\n".utf8))

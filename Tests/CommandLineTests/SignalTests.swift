@@ -1,0 +1,111 @@
+import Foundation
+import TensorEngine
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Stopping training from outside: politely (SIGTERM, as SLURM does before a time limit)
+/// and brutally (SIGKILL of one MPI rank).
+@Suite struct SignalTests {
+  /// Starts `landslide train` on tiny.yaml in the background.
+  static func start(_ arguments: [String], mpiRanks: Int? = nil, log: URL) throws -> Process {
+    let process = Process()
+    if let mpiRanks {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments =
+        ["mpirun", "--oversubscribe", "-np", "\(mpiRanks)", Launcher.landslidePath] + arguments
+      process.environment = ProcessInfo.processInfo.environment.merging([
+        "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+      ]) { $1 }
+    } else {
+      process.executableURL = URL(fileURLWithPath: Launcher.landslidePath)
+      process.arguments = arguments
+    }
+    process.currentDirectoryURL = TestPaths.repositoryRoot
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    return process
+  }
+
+  /// Waits (up to `seconds`) until `directory` holds a step checkpoint.
+  static func waitForCheckpoint(in directory: URL, seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+      if names.contains(where: { $0.hasPrefix("step-") }) { return true }
+      usleep(100_000)
+    }
+    return false
+  }
+
+  /// SIGTERM mid-run: the run checkpoints after its current step and exits 75; resumed, it
+  /// ends with exactly the weights of a run that was never stopped.
+  @Test func terminationCheckpointsAndResumesExactly() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let data = root.appendingPathComponent("data")
+    let common = [
+      "train", "--config", "configs/tiny.yaml", "--data", data.path, "--set",
+      "training.checkpoint_steps=3",
+    ]
+    let whole = root.appendingPathComponent("whole")
+    let reference = try Launcher.run(Launcher.landslidePath, common + ["--run-dir", whole.path])
+    #expect(reference.status == 0, "\(reference.standardError)")
+
+    let stopped = root.appendingPathComponent("stopped")
+    let log = root.appendingPathComponent("log")
+    let process = try Self.start(common + ["--run-dir", stopped.path], log: log)
+    #expect(
+      Self.waitForCheckpoint(in: stopped.appendingPathComponent("checkpoints"), seconds: 60))
+    process.terminate()  // SIGTERM
+    process.waitUntilExit()
+    let output = try String(contentsOf: log, encoding: .utf8)
+    #expect(process.terminationStatus == 75, "\(output)")
+    #expect(output.contains("stopped on request after step"))
+
+    let resumed = try Launcher.run(
+      Launcher.landslidePath, common + ["--run-dir", stopped.path, "--resume", "auto"])
+    #expect(resumed.status == 0, "\(resumed.standardError)")
+    #expect(resumed.standardOutput.contains("resuming from"))
+    let expected = try ResumeTests.tensors(
+      whole.appendingPathComponent("checkpoints/final.safetensors"))
+    let actual = try ResumeTests.tensors(
+      stopped.appendingPathComponent("checkpoints/final.safetensors"))
+    #expect(expected == actual)
+  }
+
+  /// One of two ranks killed outright: the other does not wait forever in a collective;
+  /// the whole job ends with an error well within a minute.
+  @Test func killedRankEndsTheJob() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let run = root.appendingPathComponent("run")
+    let process = try Self.start(
+      [
+        "train", "--config", "configs/tiny.yaml", "--run-dir", run.path, "--threads", "1",
+        "--set", "training.max_epochs=1000", "--set", "training.patience=1000",
+      ], mpiRanks: 2, log: root.appendingPathComponent("log"))
+    #expect(Self.waitForCheckpoint(in: run.appendingPathComponent("checkpoints"), seconds: 120))
+    // The ranks are the `landslide` processes whose parent is mpirun.
+    let ranks = try Launcher.run(
+      "/usr/bin/pgrep", ["-P", "\(process.processIdentifier)", "landslide"]
+    )
+    .standardOutput.split(separator: "\n").compactMap { Int32($0) }
+    #expect(ranks.count == 2)
+    let killed = Date()
+    kill(ranks.last!, SIGKILL)
+    let deadline = Date().addingTimeInterval(60)
+    while process.isRunning && Date() < deadline { usleep(100_000) }
+    let seconds = Date().timeIntervalSince(killed)
+    if process.isRunning { process.interrupt() }
+    process.waitUntilExit()
+    #expect(seconds < 60, "the job still ran \(seconds) s after a rank was killed")
+    #expect(process.terminationStatus != 0)
+  }
+}
