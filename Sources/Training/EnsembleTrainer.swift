@@ -132,9 +132,15 @@ public final class EnsembleTrainer {
   public func resume(from path: String, force: Bool = false) throws(TrainingError) {
     do {
       let file = try SafeTensorsFile(path: path)
-      guard let json = file.metadata[Self.positionKey],
-        let position = try? JSONDecoder().decode(TrainingPosition.self, from: Data(json.utf8))
-      else { throw TrainingError("\(path): not a training checkpoint (no training position)") }
+      guard let json = file.metadata[Self.positionKey] else {
+        throw TrainingError("\(path): not a training checkpoint (no training position)")
+      }
+      let position: TrainingPosition
+      do {
+        position = try JSONDecoder().decode(TrainingPosition.self, from: Data(json.utf8))
+      } catch {
+        throw TrainingError("\(path): unreadable training position (\(error))")
+      }
       let hash = file.metadata[Self.configKey] ?? ""
       guard hash == configHash || force else {
         throw TrainingError(
@@ -314,6 +320,14 @@ public final class EnsembleTrainer {
       if try stopRequested() { throw interruption() }
     }
     snapshot.restore()
+    if let reducer {
+      let stageSeconds = records.filter { $0.stage == stage }.reduce(0) { $0 + $1.seconds }
+      log(
+        "\(stage.rawValue): gradient all-reduce "
+          + String(
+            format: "%.2f s of %.1f s training (%.1f %%)", reducer.communicationSeconds,
+            stageSeconds, 100 * reducer.communicationSeconds / max(stageSeconds, 1e-9)))
+    }
     try verifyRanksAgree(model)
     if let next = TrainingStage.allCases.drop(while: { $0 != stage }).dropFirst().first {
       try writeCheckpoint(

@@ -7,12 +7,12 @@ import TensorEngine
 /// place, and the result, divided by the rank count, is unpacked. Fewer, larger messages
 /// than one all-reduce per tensor; the packing costs two memory copies per step. (Every
 /// parameter owns a gradient buffer from its creation; the optimiser zeroes it.)
-final class GradientReducer {
+public final class GradientReducer {
   private let communicator: Communicator
   private let parameters: [Tensor]
   private var bucket: [Float]
 
-  init(_ communicator: Communicator, parameters: [Tensor], bucketFloats: Int) {
+  public init(_ communicator: Communicator, parameters: [Tensor], bucketFloats: Int) {
     self.communicator = communicator
     self.parameters = parameters
     let largest = parameters.map(\.count).max() ?? 0
@@ -22,9 +22,9 @@ final class GradientReducer {
   }
 
   /// Seconds spent in all-reduce calls since the reducer was made.
-  private(set) var communicationSeconds = 0.0
+  public private(set) var communicationSeconds = 0.0
 
-  func averageGradients() throws(TrainingError) {
+  public func averageGradients() throws(TrainingError) {
     let scale = 1 / Float(communicator.size)
     var start = 0
     while start < parameters.count {

@@ -1,8 +1,10 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import GeoData
 import Models
 import TensorEngine
+import Training
 
 #if canImport(Glibc)
   import Glibc
@@ -53,6 +55,13 @@ struct Bench: ParsableCommand {
       valueName: "shard-directory"))
   var shards: String?
 
+  @Flag(
+    help: """
+      Under mpirun: time averaging the susceptibility network's gradients (--blocks) across \
+      the ranks, bucketed as training does it, against one bare MPI_Allreduce of the same bytes.
+      """)
+  var allreduce = false
+
   @Flag(help: "Print one JSON object per line and network.")
   var json = false
 
@@ -78,6 +87,10 @@ struct Bench: ParsableCommand {
   func run() throws {
     try AllocationCounter.preloadIfAvailable()
     ThreadPool.shared.threadCount = threads
+    if allreduce {
+      try Self.allReduceTimes(blocks: blockCounts)
+      return
+    }
     if let shards {
       let rate = try Self.assemblyRate(shards)
       if json {
@@ -262,6 +275,37 @@ struct Bench: ParsableCommand {
     var usage = rusage()
     getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+  }
+
+  /// Milliseconds per gradient average (bucketed, as in training) and per bare all-reduce
+  /// of the same number of floats, best of ten, printed by rank 0.
+  static func allReduceTimes(blocks: [Int]) throws {
+    let world = try MPIRuntime.initialize()
+    defer { MPIRuntime.finalize() }
+    var random = RandomGenerator(seed: 1)
+    let model = SusceptibilityNetwork(
+      SusceptibilityArchitecture(blocksPerStage: blocks), random: &random)
+    let parameters = model.parameters
+    let reducer = GradientReducer(world, parameters: parameters, bucketFloats: 25 << 18)
+    var flat = [Float](repeating: 1, count: model.parameterCount)
+    let clock = ContinuousClock()
+    var (bucketed, bare) = (Double.infinity, Double.infinity)
+    for _ in 0..<10 {
+      try world.barrier()
+      var start = clock.now
+      try reducer.averageGradients()
+      bucketed = min(bucketed, (clock.now - start).seconds)
+      try world.barrier()
+      start = clock.now
+      try world.allReduce(&flat, .sum)
+      bare = min(bare, (clock.now - start).seconds)
+    }
+    guard world.rank == 0 else { return }
+    print(
+      "\(world.size) ranks, \(model.parameterCount) floats (\(model.parameterCount * 4 / 1_000_000) MB): "
+        + String(
+          format: "gradient average %.1f ms, bare MPI_Allreduce %.1f ms", bucketed * 1000,
+          bare * 1000))
   }
 
   /// Normalised training samples assembled per second from memory-mapped shards, on the

@@ -7,6 +7,7 @@ import Testing
   struct Epoch: Decodable {
     let stage: String
     let epoch: Int
+    let step: Int
     let trainLoss: Double
     let validationLoss: Double
   }
@@ -17,12 +18,13 @@ import Testing
 
   /// Runs tiny.yaml without dropout (its masks are drawn per rank) for a fixed number of
   /// epochs per stage, on `ranks` ranks (0: no mpirun), and returns its metrics.jsonl.
-  static func train(ranks: Int, data: URL, run: URL) throws -> [Epoch] {
+  static func train(ranks: Int, data: URL, run: URL, resume: Bool = false) throws -> [Epoch] {
     var arguments = [
       "train", "--config", "configs/tiny.yaml", "--run-dir", run.path, "--data", data.path,
       "--threads", "1", "--set", "susceptibility.dropout=0", "--set", "training.patience=100",
-      "--set", "training.batch_size=16",
+      "--set", "training.batch_size=16", "--set", "training.keep_checkpoints=100",
     ]
+    if resume { arguments += ["--resume", "auto"] }
     let result: Launcher.Result
     if ranks == 0 {
       result = try Launcher.run(Launcher.landslidePath, arguments)
@@ -51,11 +53,36 @@ import Testing
     let single = try Self.train(ranks: 0, data: data, run: root.appendingPathComponent("one"))
     let double = try Self.train(ranks: 2, data: data, run: root.appendingPathComponent("two"))
     #expect(single.map(\.stage) == double.map(\.stage))
+    #expect(single.map(\.step) == double.map(\.step))
     for (a, b) in zip(single, double) {
       #expect(
         abs(a.validationLoss - b.validationLoss) <= 0.1 * abs(a.validationLoss),
         "\(a.stage) epoch \(a.epoch): validation loss \(a.validationLoss) vs \(b.validationLoss)")
     }
+  }
+
+  /// A job requeued with another rank count resumes from the same global position: a
+  /// checkpoint written by one process after the first epoch, resumed on two ranks, runs
+  /// the same remaining epochs and steps.
+  @Test func resumesAtAnotherRankCount() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let data = root.appendingPathComponent("data")
+    let whole = root.appendingPathComponent("whole")
+    let single = try Self.train(ranks: 0, data: data, run: whole)
+    let checkpoints = whole.appendingPathComponent("checkpoints")
+    let first = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path)
+      .filter { $0.hasPrefix("step-") }.sorted().first!
+    let requeued = root.appendingPathComponent("requeued")
+    try FileManager.default.createDirectory(
+      at: requeued.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: checkpoints.appendingPathComponent(first),
+      to: requeued.appendingPathComponent("checkpoints/\(first)"))
+    let resumed = try Self.train(ranks: 2, data: data, run: requeued, resume: true)
+    #expect(resumed.map(\.stage) == single.map(\.stage))
+    #expect(resumed.map(\.step) == single.map(\.step))
+    #expect(resumed.first?.validationLoss == single.first?.validationLoss)
   }
 
   /// A global batch that the ranks cannot share evenly is refused before training starts.
