@@ -1,0 +1,110 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The batch scripts in jobs/ submitted to a real single-node SLURM (tools/local-slurm),
+/// started for these tests in a directory of their own.
+@Suite(.serialized) struct SlurmJobTests {
+  /// A running local cluster and the environment its clients need.
+  final class Cluster {
+    let directory: URL
+    let environment: [String: String]
+
+    init() throws {
+      directory = try TestPaths.temporaryDirectory("slurm")
+      // A port of its own, so that a cluster a user started elsewhere is left alone.
+      let port = 20_000 + Int(getpid() % 20_000)
+      let started = try Launcher.run(
+        TestPaths.repositoryRoot.appendingPathComponent("tools/local-slurm").path,
+        ["start", directory.path], environment: ["LOCAL_SLURM_PORT": "\(port)"])
+      guard started.status == 0 else {
+        throw SlurmTestError("tools/local-slurm start failed: \(started.standardError)")
+      }
+      environment = ["SLURM_CONF": directory.appendingPathComponent("slurm.conf").path]
+    }
+
+    deinit {
+      _ = try? Launcher.run(
+        TestPaths.repositoryRoot.appendingPathComponent("tools/local-slurm").path,
+        ["stop", directory.path])
+      try? FileManager.default.removeItem(at: directory)
+    }
+
+    func run(_ command: String, _ arguments: [String]) throws -> Launcher.Result {
+      try Launcher.run("/usr/bin/env", [command] + arguments, environment: environment)
+    }
+
+    /// Submits jobs/train.sbatch on tiny.yaml as one rank with two threads.
+    func submitTraining(runDirectory: URL, output: URL, wait: Bool, arguments: String = "")
+      throws -> Launcher.Result
+    {
+      var options = [
+        "--ntasks-per-node=1", "--cpus-per-task=2", "--output=\(output.path)",
+        "--export=ALL,LANDSLIDE_BIN=\(Launcher.landslidePath),CONFIG=configs/tiny.yaml,"
+          + "RUN_DIR=\(runDirectory.path),LANDSLIDE_ARGS=\(arguments)",
+      ]
+      options.append(wait ? "--wait" : "--parsable")
+      return try run("sbatch", options + ["jobs/train.sbatch"])
+    }
+
+    func state(of job: String) throws -> String {
+      let shown = try run("scontrol", ["show", "job", "-o", job]).standardOutput
+      return shown.split(separator: " ").first { $0.hasPrefix("JobState=") }.map(String.init)
+        ?? "unknown"
+    }
+  }
+
+  struct SlurmTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+  }
+
+  /// `sbatch --wait jobs/train.sbatch` trains, checkpoints, scores and maps, and exits 0;
+  /// then the same job, sent SIGUSR1 mid-run (as SLURM does before a time limit), checkpoints,
+  /// requeues itself, resumes and ends with the uninterrupted job's weights, bit for bit.
+  @Test func trainingJobRunsAndSurvivesPreemption() throws {
+    let cluster = try Cluster()
+    let whole = cluster.directory.appendingPathComponent("whole")
+    let finished = try cluster.submitTraining(
+      runDirectory: whole, output: cluster.directory.appendingPathComponent("whole.out"),
+      wait: true)
+    #expect(finished.status == 0, "\(finished.standardError)")
+    for name in [
+      "checkpoints/final.safetensors", "metrics.json", "metrics.jsonl", "maps/hazard.tif",
+      "maps/quicklooks/susceptibility_period0.png",
+    ] {
+      #expect(
+        FileManager.default.fileExists(atPath: whole.appendingPathComponent(name).path), "\(name)")
+    }
+
+    let preempted = cluster.directory.appendingPathComponent("preempted")
+    let output = cluster.directory.appendingPathComponent("preempted.out")
+    let submitted = try cluster.submitTraining(
+      runDirectory: preempted, output: output, wait: false,
+      arguments: "--set training.checkpoint_steps=3")
+    let job = submitted.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(submitted.status == 0 && !job.isEmpty, "\(submitted.standardError)")
+    #expect(
+      SignalTests.waitForCheckpoint(
+        in: preempted.appendingPathComponent("checkpoints"), seconds: 120))
+    #expect(try cluster.run("scancel", ["--signal=USR1", job]).status == 0)
+    let deadline = Date().addingTimeInterval(300)
+    var state = try cluster.state(of: job)
+    while state != "JobState=COMPLETED" && Date() < deadline {
+      let soFar = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+      #expect(state != "JobState=FAILED", "\(soFar)")
+      usleep(500_000)
+      state = try cluster.state(of: job)
+    }
+    let log = try String(contentsOf: output, encoding: .utf8)
+    #expect(state == "JobState=COMPLETED", "\(log)")
+    #expect(log.contains("stopped on request"), "\(log)")
+    #expect(log.contains("requeueing job \(job)"))
+    #expect(log.contains("resuming from"))
+    let expected = try ResumeTests.tensors(
+      whole.appendingPathComponent("checkpoints/final.safetensors"))
+    let actual = try ResumeTests.tensors(
+      preempted.appendingPathComponent("checkpoints/final.safetensors"))
+    #expect(expected == actual)
+  }
+}
