@@ -16,6 +16,7 @@ test: deps lint build
 DEMO = demo-output
 LANDSLIDE = .build/release/landslide
 demo: deps release
+	rm -rf $(DEMO)/checkpoints  # a fresh run each time; the synthetic data is reused
 	$(LANDSLIDE) train --config configs/demo.yaml --run-dir $(DEMO)
 	$(LANDSLIDE) predict --checkpoint $(DEMO)/checkpoints/final.safetensors \
 	  --study $(DEMO)/data/study --out $(DEMO)/maps

@@ -116,6 +116,10 @@ public final class EnsembleTrainer {
 
   /// Runs every stage in order; the ensemble then holds the kept weights.
   public func train() throws(TrainingError) {
+    if pending == nil {
+      try metrics?.rewrite([])
+      discardCheckpoints(after: 0)
+    }
     let stages = TrainingStage.allCases
     for stage in stages {
       if let pending, stages.firstIndex(of: stage)! < stages.firstIndex(of: pending.position.stage)!
@@ -148,6 +152,7 @@ public final class EnsembleTrainer {
             + "pass --force to continue from it anyway")
       }
       try EnsembleCheckpoint.load(file, into: ensemble)
+      try loadRankRow(file, Self.rankStatesKey, into: stateTensors)
       records = position.records
       densityStarted = position.densityStarted
       globalStep = Int(file.metadata[Self.stepKey] ?? "0") ?? 0
@@ -155,6 +160,7 @@ public final class EnsembleTrainer {
         tape.random = RandomGenerator(words: position.dropout[rank])
       }
       try metrics?.rewrite(records)
+      discardCheckpoints(after: globalStep)
       pending = (position, file)
       log(
         "resuming from \(path): \(position.stage.rawValue), \(position.completedEpochs) epoch(s) done"
@@ -167,6 +173,37 @@ public final class EnsembleTrainer {
   }
 
   static let positionKey = "training_position"
+  static let rankStatesKey = "rank_states"
+  static let rankBestStatesKey = "rank_best_states"
+
+  /// The ensemble's running statistics (batch norm), in a fixed order.
+  private var stateTensors: [Tensor] {
+    ensemble.namedTensors.map(\.tensor).filter { !$0.requiresGradient }
+  }
+
+  private static func flatten(_ tensors: [Tensor]) -> [Float] {
+    var values: [Float] = []
+    values.reserveCapacity(tensors.reduce(0) { $0 + $1.count })
+    for tensor in tensors { values += tensor.buffer }
+    return values
+  }
+
+  /// Copies this rank's row of a [ranks, n] checkpoint tensor into `tensors`, when the
+  /// checkpoint was written by as many ranks as run now (otherwise rank 0's values, already
+  /// loaded, stand).
+  private func loadRankRow(_ file: SafeTensorsFile, _ name: String, into tensors: [Tensor])
+    throws(SafeTensorsError)
+  {
+    guard let info = file.tensors[name], info.shape.count == 2, info.shape[0] == ranks else {
+      return
+    }
+    let row = try file.floats(name).baseAddress! + rank * info.shape[1]
+    var offset = 0
+    for tensor in tensors where offset + tensor.count <= info.shape[1] {
+      tensor.data.update(from: row + offset, count: tensor.count)
+      offset += tensor.count
+    }
+  }
   static let configKey = "config_hash"
   static let stepKey = "global_step"
 
@@ -227,13 +264,14 @@ public final class EnsembleTrainer {
     var resumedLoss = 0.0
     if let (position, file) = resumed, position.completedEpochs > 0 || position.stepsDone > 0 {
       do {
-        for (index, parameter) in model.parameters.enumerated() {
+        for index in model.parameters.indices {
           try copy(file, "adam.m.\(index)", into: adam.firstMoments[index])
           try copy(file, "adam.v.\(index)", into: adam.secondMoments[index])
         }
         for (index, copy) in snapshot.copies.enumerated() {
           try self.copy(file, "best.\(index)", into: copy)
         }
+        try loadRankRow(file, Self.rankBestStatesKey, into: snapshot.stateCopies)
       } catch {
         throw TrainingError(error.description)
       }
@@ -263,6 +301,11 @@ public final class EnsembleTrainer {
         try reducer?.averageGradients()
         adam.update(learningRate: schedule.learningRate(at: adam.step))
         globalStep += 1
+        guard loss.isFinite else {
+          throw TrainingError(
+            "stage \(stage.rawValue) epoch \(epoch) step \(step + 1): the loss is \(loss); training "
+              + "diverged (try a lower training.learning_rate)")
+        }
         lossSum += loss
         progress.update(
           stage: stage, epoch: epoch, maxEpochs: epochs, step: step + 1, steps: steps,
@@ -358,10 +401,15 @@ public final class EnsembleTrainer {
     var position = position
     var words = tape.random.words.map { Int64(bitPattern: $0) }
     position.lossSums = [lossSum]
+    var allStates = Self.flatten(stateTensors)
+    let stateCount = allStates.count
+    var rankBest = snapshot.map { Self.flatten($0.stateCopies) }
     if let communicator {
       do {
         words = try communicator.gather(words)
         position.lossSums = try communicator.gather([lossSum])
+        allStates = try communicator.gather(allStates)
+        if let best = rankBest { rankBest = try communicator.gather(best) }
       } catch {
         throw TrainingError(error.description)
       }
@@ -379,6 +427,12 @@ public final class EnsembleTrainer {
     }
     for (index, copy) in (snapshot?.copies ?? []).enumerated() {
       extra.append(("best.\(index)", copy))
+    }
+    // Every rank's running statistics (and their best copies), one row per rank.
+    extra.append((Self.rankStatesKey, Tensor(allStates, shape: Shape(ranks, stateCount))))
+    if let rankBest {
+      extra.append(
+        (Self.rankBestStatesKey, Tensor(rankBest, shape: Shape(ranks, rankBest.count / ranks))))
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
@@ -405,6 +459,27 @@ public final class EnsembleTrainer {
     for old in steps.dropFirst(config.training.keepCheckpoints) {
       try? FileManager.default.removeItem(atPath: old)
     }
+  }
+
+  /// Rank 0, on resuming from step `step`: checkpoints with higher step numbers belong to
+  /// the abandoned continuation (or are corrupt) and would outrank this run's own in
+  /// `--resume auto` and in pruning; leftover temporary files of killed writers go too.
+  private func discardCheckpoints(after step: Int) {
+    guard rank == 0, let directory = checkpointDirectory else { return }
+    for path in Self.stepCheckpoints(in: directory)
+    where Self.stepNumber(of: path).map({ $0 > step }) ?? false {
+      try? FileManager.default.removeItem(atPath: path)
+    }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    for name in names where name.contains(".safetensors.tmp-") {
+      try? FileManager.default.removeItem(
+        atPath: (directory as NSString).appendingPathComponent(name))
+    }
+  }
+
+  static func stepNumber(of path: String) -> Int? {
+    let name = (path as NSString).lastPathComponent
+    return Int(name.dropFirst("step-".count).prefix { $0.isNumber })
   }
 
   private func interruption() -> TrainingError {
@@ -582,7 +657,7 @@ public final class EnsembleTrainer {
   }
 
   /// AUC of the susceptibility network's probabilities over every validation cell.
-  func validationAUC() throws(TrainingError) -> Double {
+  func validationAUC() throws(TrainingError) -> Double? {
     let count = shards.samples[.validation]?.count ?? 0
     // Each rank scores its batches into its slots; a summing all-reduce fills the rest.
     var scores = [Float](repeating: 0, count: count * cellsPerPatch)
@@ -607,11 +682,8 @@ public final class EnsembleTrainer {
         throw TrainingError(error.description)
       }
     }
-    do {
-      return try ROCCurve(labels: labels, scores: scores).auc
-    } catch {
-      throw TrainingError("validation AUC: \(error)")
-    }
+    // Undefined (e.g. no landslide among the validation cells): recorded as absent.
+    return try? ROCCurve(labels: labels, scores: scores).auc
   }
 
   /// The stage's loss on `batch`, recorded on `tape`.

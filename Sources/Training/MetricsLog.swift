@@ -8,7 +8,10 @@ final class MetricsLog {
 
   init(path: String) throws(TrainingError) {
     self.path = path
-    _ = FileManager.default.createFile(atPath: path, contents: nil)
+    // Not truncated here: a resumed run rewrites it from its checkpoint, a fresh one empties it.
+    if !FileManager.default.fileExists(atPath: path) {
+      _ = FileManager.default.createFile(atPath: path, contents: nil)
+    }
     guard let handle = FileHandle(forWritingAtPath: path) else {
       throw TrainingError("\(path): cannot open the metrics file for writing")
     }
@@ -21,6 +24,7 @@ final class MetricsLog {
   func rewrite(_ records: [EpochRecord]) throws(TrainingError) {
     do {
       try handle.truncate(atOffset: 0)
+      try handle.seek(toOffset: 0)
     } catch {
       throw TrainingError("\(path): cannot rewrite (\(error.localizedDescription))")
     }
@@ -31,6 +35,7 @@ final class MetricsLog {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     do {
+      try handle.seekToEnd()
       try handle.write(contentsOf: try encoder.encode(record) + Data("\n".utf8))
       try handle.synchronize()
     } catch {

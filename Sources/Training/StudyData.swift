@@ -36,13 +36,18 @@ public struct StudyData: Sendable {
         inventory = files.inventory
       }
       let shards = (directory as NSString).appendingPathComponent("shards")
-      let recipe = preparationRecipe(config, study: study, inventory: inventory)
+      let studyManifest =
+        FileManager.default.contents(
+          atPath: (study as NSString).appendingPathComponent("study.json")) ?? Data()
+      let recipe = preparationRecipe(config, study: study, inventory: inventory) + studyManifest
       let recipePath = (shards as NSString).appendingPathComponent("recipe.json")
       if FileManager.default.contents(atPath: recipePath) != recipe
         || !FileManager.default.fileExists(
           atPath: (shards as NSString).appendingPathComponent("shards.json"))
       {
         log("preparing training shards in \(shards)")
+        // Gone first: a preparation cut short must not look finished afterwards.
+        try? FileManager.default.removeItem(atPath: recipePath)
         let prepared = try StudyPreparation.prepare(
           study: study, inventory: inventory, into: shards, options: options(config))
         log(summary(prepared))
@@ -98,7 +103,8 @@ public struct StudyData: Sendable {
       + "\(prepared.droppedAtSplitBoundaries) at split boundaries; \(prepared.shards.count) shards"
   }
 
-  /// Everything the shards depend on, so that changed settings re-prepare them.
+  /// Everything the shards depend on besides the study's manifest (appended by the caller),
+  /// so that changed settings or a regenerated area re-prepare them.
   static func preparationRecipe(_ config: LandslideConfig, study: String, inventory: String)
     -> Data
   {

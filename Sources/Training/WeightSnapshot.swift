@@ -23,4 +23,10 @@ final class WeightSnapshot {
   func restore() {
     for (tensor, copy) in zip(tensors, copies) { tensor.copy(from: copy) }
   }
+
+  /// The copies of running statistics, which differ between ranks (batch norm uses each
+  /// rank's own batches).
+  var stateCopies: [Tensor] {
+    zip(tensors, copies).filter { !$0.0.requiresGradient }.map(\.1)
+  }
 }

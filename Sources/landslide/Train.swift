@@ -68,6 +68,9 @@ struct Train: ParsableCommand {
     } catch {
       guard let world, world.size > 1 else { throw error }
       FileHandle.standardError.write(Data("rank \(world.rank): error: \(error)\n".utf8))
+      // Give the launcher's output forwarding a moment: an abort can discard what a rank
+      // printed just before it.
+      usleep(500_000)
       world.abort(code: 1)
     }
     if world != nil { MPIRuntime.finalize() }
@@ -78,6 +81,11 @@ struct Train: ParsableCommand {
     let rank = world?.rank ?? 0
     let say: (String) -> Void = { if rank == 0 { print($0) } }
     let settings = try LandslideConfig.load(file: config, overrides: overrides)
+    guard resume != nil || EnsembleTrainer.stepCheckpoints(in: path("checkpoints")).isEmpty else {
+      throw TrainingError(
+        "\(path("checkpoints")) already holds checkpoints of a run: pass --resume auto to continue "
+          + "it, or remove them to start afresh")
+    }
     // Rank 0 generates and prepares the data; the others then find it ready.
     if rank == 0 {
       try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)

@@ -85,6 +85,34 @@ import Testing
     #expect(resumed.first?.validationLoss == single.first?.validationLoss)
   }
 
+  /// Two ranks stopped mid-way (a checkpoint in the middle of the density curriculum) and
+  /// resumed on two ranks end with bitwise the weights of the uninterrupted two-rank run:
+  /// each rank's own batch-norm statistics travel in the checkpoint.
+  @Test func twoRanksResumeBitwise() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let data = root.appendingPathComponent("data")
+    let whole = root.appendingPathComponent("whole")
+    _ = try Self.train(ranks: 2, data: data, run: whole)
+    let checkpoints = whole.appendingPathComponent("checkpoints")
+    let steps = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path)
+      .filter { $0.hasPrefix("step-") }.sorted()
+    let middle = steps[steps.count / 2]
+    let resumed = root.appendingPathComponent("resumed")
+    try FileManager.default.createDirectory(
+      at: resumed.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: checkpoints.appendingPathComponent(middle),
+      to: resumed.appendingPathComponent("checkpoints/\(middle)"))
+    _ = try Self.train(ranks: 2, data: data, run: resumed, resume: true)
+    let expected = try ResumeTests.tensors(checkpoints.appendingPathComponent("final.safetensors"))
+    let actual = try ResumeTests.tensors(
+      resumed.appendingPathComponent("checkpoints/final.safetensors"))
+    #expect(expected.count > 100)
+    let differing = expected.keys.filter { expected[$0] != actual[$0] }.sorted()
+    #expect(differing.isEmpty, "tensors that differ: \(differing)")
+  }
+
   /// A global batch that the ranks cannot share evenly is refused before training starts.
   @Test func batchMustDivideAmongRanks() throws {
     let root = try TestPaths.temporaryDirectory()

@@ -77,7 +77,8 @@ import Testing
       whole.appendingPathComponent("checkpoints/final.safetensors"))
     let actual = try ResumeTests.tensors(
       stopped.appendingPathComponent("checkpoints/final.safetensors"))
-    #expect(expected == actual)
+    let differing = expected.keys.filter { expected[$0] != actual[$0] }.sorted()
+    #expect(expected.count > 100 && differing.isEmpty, "tensors that differ: \(differing)")
   }
 
   /// One of two ranks killed outright: the other does not wait forever in a collective;

@@ -60,7 +60,8 @@ import Testing
   }
 
   /// `sbatch --wait jobs/train.sbatch` trains, checkpoints, scores and maps, and exits 0;
-  /// then the same job, sent SIGUSR1 mid-run (as SLURM does before a time limit), checkpoints,
+  /// then the same job, its batch shell sent SIGUSR1 mid-run (as `--signal=B:USR1@120` does
+  /// before a time limit), checkpoints,
   /// requeues itself, resumes and ends with the uninterrupted job's weights, bit for bit.
   @Test func trainingJobRunsAndSurvivesPreemption() throws {
     let cluster = try Cluster()
@@ -87,12 +88,10 @@ import Testing
     #expect(
       SignalTests.waitForCheckpoint(
         in: preempted.appendingPathComponent("checkpoints"), seconds: 120))
-    #expect(try cluster.run("scancel", ["--signal=USR1", job]).status == 0)
+    #expect(try cluster.run("scancel", ["--batch", "--signal=USR1", job]).status == 0)
     let deadline = Date().addingTimeInterval(300)
     var state = try cluster.state(of: job)
-    while state != "JobState=COMPLETED" && Date() < deadline {
-      let soFar = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-      #expect(state != "JobState=FAILED", "\(soFar)")
+    while !["JobState=COMPLETED", "JobState=FAILED"].contains(state) && Date() < deadline {
       usleep(500_000)
       state = try cluster.state(of: job)
     }
@@ -105,6 +104,7 @@ import Testing
       whole.appendingPathComponent("checkpoints/final.safetensors"))
     let actual = try ResumeTests.tensors(
       preempted.appendingPathComponent("checkpoints/final.safetensors"))
-    #expect(expected == actual)
+    let differing = expected.keys.filter { expected[$0] != actual[$0] }.sorted()
+    #expect(expected.count > 100 && differing.isEmpty, "tensors that differ: \(differing)")
   }
 }

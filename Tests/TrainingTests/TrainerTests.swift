@@ -62,7 +62,7 @@ import Testing
     ])
     defer { study.remove() }
     let trainer = try study.trainer()
-    let before = try trainer.validationAUC()
+    let before = try #require(try trainer.validationAUC())
     try trainer.run(.susceptibility)
     let after = trainer.records.compactMap(\.validationAUC).max()!
     #expect(after > before + 0.05, "AUC before \(before), after \(after)")
