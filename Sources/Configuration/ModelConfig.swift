@@ -158,6 +158,9 @@ public struct TrainingConfig: Equatable, Sendable {
   public var progressInterval = 10.0
   /// Data-parallel training packs gradients into all-reduce messages of at most this size.
   public var bucketMegabytes = 25
+  /// Data-parallel batch norm over the whole global batch (one all-reduce per layer and
+  /// direction) rather than each rank's own share of it.
+  public var syncBatchNorm = false
   /// Step checkpoints kept in RUN/checkpoints (one is written after every epoch and stage).
   public var keepCheckpoints = 3
   /// Also a checkpoint every this many optimiser steps within epochs (0: only at their ends).
@@ -190,6 +193,7 @@ public struct TrainingConfig: Equatable, Sendable {
       "progress_interval", default: training.progressInterval, range: .greaterThan(0))
     training.bucketMegabytes = try section.int(
       "bucket_mb", default: training.bucketMegabytes, range: 1...4096)
+    training.syncBatchNorm = try section.bool("sync_batch_norm", default: training.syncBatchNorm)
     training.keepCheckpoints = try section.int(
       "keep_checkpoints", default: training.keepCheckpoints, range: 1...1000)
     training.checkpointSteps = try section.int(

@@ -86,6 +86,14 @@ public final class EnsembleTrainer {
     metrics =
       rank == 0
       ? try metricsPath.map { path throws(TrainingError) in try MetricsLog(path: path) } : nil
+    if let communicator, config.training.syncBatchNorm {
+      let rank = communicator.rank
+      tape.crossReplicaSum = { buffer in
+        do { try communicator.allReduce(buffer, .sum) } catch {
+          fatalError("rank \(rank): synchronised batch norm: \(error)")
+        }
+      }
+    }
     if let communicator {
       for (name, tensor) in ensemble.namedTensors {
         do { try communicator.broadcast(tensor.buffer, root: 0) } catch {

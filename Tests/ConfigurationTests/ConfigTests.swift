@@ -48,7 +48,7 @@ import Testing
         == "run.yaml:6:3: training.learning_rat: unknown key (did you mean 'learning_rate'?); "
         + "expected one of: adam_beta1, adam_beta2, adam_epsilon, batch_size, bucket_mb, "
         + "checkpoint_steps, decay_rate, decay_steps, keep_checkpoints, learning_rate, max_epochs, "
-        + "patience, progress_interval, seed, staircase")
+        + "patience, progress_interval, seed, staircase, sync_batch_norm")
   }
 
   @Test func unknownSectionIsAnError() {

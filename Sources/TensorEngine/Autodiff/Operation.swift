@@ -5,9 +5,10 @@ enum Operation {
   case conv2d(x: Tensor, weight: Tensor, bias: Tensor?, y: Tensor, shape: ConvShape)
   case maxPool(x: Tensor, y: Tensor, shape: PoolShape)
   case averagePool(x: Tensor, y: Tensor, shape: PoolShape)
+  /// `replicaRows`: rows over all replicas when the statistics were synchronised, else 0.
   case batchNorm(
     x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, inverseStd: Tensor,
-    frozen: Bool, relu: Bool)
+    frozen: Bool, relu: Bool, replicaRows: Int)
   case layerNorm(
     x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, inverseStd: Tensor)
   case elementwise(ElementwiseFunction, x: Tensor, y: Tensor)
@@ -53,7 +54,8 @@ extension Operation {
       AveragePoolKernel.backward(dy: dy, dx: dx, shape: shape)
 
     case .batchNorm(
-      let x, let gamma, let beta, let y, let mean, let inverseStd, let frozen, let relu):
+      let x, let gamma, let beta, let y, let mean, let inverseStd, let frozen, let relu,
+      let replicaRows):
       guard let dy = y.liveGradientIfAny else { return }
       let c = x.shape.last
       let dx = tape.gradientDestination(x)
@@ -62,7 +64,8 @@ extension Operation {
         gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
         dx: dx?.pointer, dgamma: tape.gradientTarget(gamma),
         dbeta: tape.gradientTarget(beta),
-        sums: tape.tensor(Shape(2 * c)).data, rows: x.count / c, channels: c, frozen: frozen)
+        sums: tape.tensor(Shape(2 * c)).data, rows: x.count / c, channels: c, frozen: frozen,
+        replicaRows: replicaRows, crossReplicaSum: replicaRows > 0 ? tape.crossReplicaSum : nil)
 
     case .layerNorm(let x, let gamma, let beta, let y, let mean, let inverseStd):
       guard let dy = y.liveGradientIfAny else { return }

@@ -10,6 +10,10 @@ public final class Tape {
   public var isRecording: Bool
   /// Seeded generator for dropout masks; part of the training state.
   public var random: RandomGenerator
+  /// Sums a buffer in place over the replicas of a data-parallel job (an MPI all-reduce);
+  /// when set, batch norm in training mode normalises with the statistics of the whole
+  /// global batch (synchronised batch norm) instead of this replica's rows alone.
+  public var crossReplicaSum: ((UnsafeMutableBufferPointer<Float>) -> Void)?
   /// Floats of im2col scratch a convolution builds at a time (default 16 MiB): bounds the
   /// memory of large convolutions without making the GEMMs too small to run fast.
   public var im2colBudget = 4 << 20

@@ -45,21 +45,28 @@ enum BatchNormKernel {
     mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
     dbeta: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>, rows m: Int,
-    channels c: Int, frozen: Bool
+    channels c: Int, frozen: Bool, replicaRows: Int = 0,
+    crossReplicaSum: ((UnsafeMutableBufferPointer<Float>) -> Void)? = nil
   ) {
     // sums[0..<c] = Σ dy, sums[c..<2c] = Σ dy·x̂.
     ThreadPool.shared.parallelFor(
       c, work: m * c,
       GradientSums(
         x: x, y: y, relu: relu, dy: dy, mean: mean, inverseStd: inverseStd, sums: sums, m: m, c: c))
+    // γ and β take this replica's sums (the replicas' parameter gradients are averaged
+    // later); with synchronised statistics dx needs the sums over every replica's rows.
     if let dgamma { for channel in 0..<c { dgamma[channel] += sums[c + channel] } }
     if let dbeta { for channel in 0..<c { dbeta[channel] += sums[channel] } }
     guard let dx else { return }
+    if let crossReplicaSum {
+      crossReplicaSum(UnsafeMutableBufferPointer(start: sums, count: 2 * c))
+    }
     ThreadPool.shared.parallelFor(
       m, work: m * c,
       InputGradient(
         x: x, y: y, relu: relu, dy: dy, gamma: gamma, mean: mean, inverseStd: inverseStd,
-        sums: sums, dx: dx, accumulate: accumulateDX, m: m, c: c, frozen: frozen))
+        sums: sums, dx: dx, accumulate: accumulateDX, m: replicaRows > 0 ? replicaRows : m, c: c,
+        frozen: frozen))
   }
 
   // The jobs below walk each row in blocks of sixteen channels held in vector lanes, with
@@ -284,11 +291,39 @@ extension Tape {
     let mean = tensor(Shape(c))
     let inverseStd = tensor(Shape(c))
     let variance = tensor(Shape(c))
-    BatchNormKernel.forwardTraining(
-      x: x.data, gamma: gamma.data, beta: beta.data, y: y.data, mean: mean.data,
-      inverseStd: inverseStd.data, variance: variance.data, rows: m, channels: c, epsilon: epsilon,
-      relu: relu)
-    let unbias = m > 1 ? Float(m) / Float(m - 1) : 1
+    var rows = m
+    if let crossReplicaSum {
+      // Synchronised batch norm: per-replica counts, sums and sums of squares, added over
+      // the replicas, give the statistics of the whole global batch.
+      ThreadPool.shared.parallelFor(
+        c, work: m * c,
+        BatchNormKernel.Statistics(
+          x: x.data, mean: mean.data, variance: variance.data, inverseStd: inverseStd.data, m: m,
+          c: c, epsilon: epsilon))
+      let moments = tensor(Shape(2 * c + 1))
+      for channel in 0..<c {
+        moments[channel] = Float(m) * mean[channel]
+        moments[c + channel] = Float(m) * (variance[channel] + mean[channel] * mean[channel])
+      }
+      moments[2 * c] = Float(m)
+      crossReplicaSum(moments.buffer)
+      rows = Int(moments[2 * c].rounded())
+      for channel in 0..<c {
+        mean[channel] = moments[channel] / Float(rows)
+        variance[channel] = max(
+          0, moments[c + channel] / Float(rows) - mean[channel] * mean[channel])
+        inverseStd[channel] = 1 / (variance[channel] + epsilon).squareRoot()
+      }
+      BatchNormKernel.normalize(
+        x: x.data, y: y.data, mean: mean.data, inverseStd: inverseStd.data, gamma: gamma.data,
+        beta: beta.data, rows: m, channels: c, relu: relu)
+    } else {
+      BatchNormKernel.forwardTraining(
+        x: x.data, gamma: gamma.data, beta: beta.data, y: y.data, mean: mean.data,
+        inverseStd: inverseStd.data, variance: variance.data, rows: m, channels: c,
+        epsilon: epsilon, relu: relu)
+    }
+    let unbias = rows > 1 ? Float(rows) / Float(rows - 1) : 1
     for channel in 0..<c {
       runningMean[channel] = momentum * runningMean[channel] + (1 - momentum) * mean[channel]
       runningVariance[channel] =
@@ -297,7 +332,7 @@ extension Tape {
     record(
       .batchNorm(
         x: x, gamma: gamma, beta: beta, y: y, mean: mean, inverseStd: inverseStd, frozen: false,
-        relu: relu),
+        relu: relu, replicaRows: crossReplicaSum == nil ? 0 : rows),
       producing: y)
     return y
   }
@@ -320,7 +355,7 @@ extension Tape {
     record(
       .batchNorm(
         x: x, gamma: gamma, beta: beta, y: y, mean: runningMean, inverseStd: inverseStd,
-        frozen: true, relu: relu),
+        frozen: true, relu: relu, replicaRows: 0),
       producing: y)
     return y
   }
