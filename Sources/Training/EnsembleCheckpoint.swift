@@ -47,18 +47,22 @@ public enum EnsembleCheckpoint {
   public static func load(_ file: SafeTensorsFile, into ensemble: Ensemble)
     throws(SafeTensorsError)
   {
-    for (name, tensor) in ensemble.namedTensors {
-      guard let info = file.tensors[name] else {
-        throw SafeTensorsError(path: file.path, message: "tensor '\(name)' is missing")
-      }
-      let expected = (0..<tensor.shape.rank).map { tensor.shape[$0] }
-      guard info.shape == expected else {
-        throw SafeTensorsError(
-          path: file.path,
-          message: "tensor '\(name)' has shape \(info.shape); the ensemble expects \(expected)")
-      }
-      let values = try file.floats(name)
-      tensor.buffer.baseAddress!.update(from: values.baseAddress!, count: tensor.count)
+    for (name, tensor) in ensemble.namedTensors { try copy(file, name, into: tensor) }
+  }
+
+  /// Copies tensor `name` of `file` into `tensor`, which must have its shape.
+  static func copy(_ file: SafeTensorsFile, _ name: String, into tensor: Tensor)
+    throws(SafeTensorsError)
+  {
+    guard let info = file.tensors[name] else {
+      throw SafeTensorsError(path: file.path, message: "tensor '\(name)' is missing")
     }
+    let expected = (0..<tensor.shape.rank).map { tensor.shape[$0] }
+    guard info.shape == expected else {
+      throw SafeTensorsError(
+        path: file.path,
+        message: "tensor '\(name)' has shape \(info.shape); the ensemble expects \(expected)")
+    }
+    tensor.data.update(from: try file.floats(name).baseAddress!, count: tensor.count)
   }
 }

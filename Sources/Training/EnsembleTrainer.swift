@@ -273,11 +273,11 @@ public final class EnsembleTrainer {
     if let (position, file) = resumed, position.completedEpochs > 0 || position.stepsDone > 0 {
       do {
         for index in model.parameters.indices {
-          try copy(file, "adam.m.\(index)", into: adam.firstMoments[index])
-          try copy(file, "adam.v.\(index)", into: adam.secondMoments[index])
+          try EnsembleCheckpoint.copy(file, "adam.m.\(index)", into: adam.firstMoments[index])
+          try EnsembleCheckpoint.copy(file, "adam.v.\(index)", into: adam.secondMoments[index])
         }
         for (index, copy) in snapshot.copies.enumerated() {
-          try self.copy(file, "best.\(index)", into: copy)
+          try EnsembleCheckpoint.copy(file, "best.\(index)", into: copy)
         }
         try loadRankRow(file, Self.rankBestStatesKey, into: snapshot.stateCopies)
       } catch {
@@ -388,15 +388,6 @@ public final class EnsembleTrainer {
           dropout: []),
         lossSum: 0, adam: nil, snapshot: nil)
     }
-  }
-
-  private func copy(_ file: SafeTensorsFile, _ name: String, into tensor: Tensor)
-    throws(SafeTensorsError)
-  {
-    guard let info = file.tensors[name], info.shape.reduce(1, *) == tensor.count else {
-      throw SafeTensorsError(path: file.path, message: "tensor '\(name)' is missing or misshapen")
-    }
-    tensor.data.update(from: try file.floats(name).baseAddress!, count: tensor.count)
   }
 
   /// Rank 0 writes `position` with the ensemble, the stage's Adam moments and best weights,

@@ -21,10 +21,11 @@ public struct HazardMaps: Sendable {
   public static func predict(
     _ ensemble: Ensemble, study directory: String, batchSize: Int = 16
   ) throws(TrainingError) -> HazardMaps {
+    let manifest: StudyManifest
+    do { manifest = try StudyManifest.read(study: directory) } catch {
+      throw TrainingError(error.description)
+    }
     let manifestPath = (directory as NSString).appendingPathComponent("study.json")
-    guard let data = FileManager.default.contents(atPath: manifestPath),
-      let manifest = try? JSONDecoder().decode(StudyManifest.self, from: data)
-    else { throw TrainingError("\(manifestPath): missing or unreadable study manifest") }
     let description = ensemble.description
     let channels = manifest.staticPredictors + manifest.timeVaryingPredictors + ["monsoons"]
     guard channels == description.channels, manifest.cellPixels == description.cellPixels else {
@@ -33,19 +34,15 @@ public struct HazardMaps: Sendable {
           + "cell differ from the checkpoint's \(description.channels) at "
           + "\(description.cellPixels)")
     }
-    let predictors = (directory as NSString).appendingPathComponent("predictors")
-    let path = { (name: String) in (predictors as NSString).appendingPathComponent("\(name).tif") }
     let periods = manifest.periods
     do {
-      let stack = try RasterStack(
-        paths: manifest.staticPredictors.map(path) + manifest.timeVaryingPredictors.map(path),
-        bandCounts: Dictionary(
-          uniqueKeysWithValues: manifest.timeVaryingPredictors.map { (path($0), periods) }))
+      let stack = try manifest.predictorStack(study: directory)
       let (n, pixels) = (description.patchCells, description.cellPixels)
       let (cellsWide, cellsHigh) = (stack.grid.width / pixels, stack.grid.height / pixels)
       guard cellsWide >= n, cellsHigh >= n else {
         throw TrainingError(
-          "\(predictors): \(cellsWide) × \(cellsHigh) cells is smaller than one \(n) × \(n) patch")
+          "\(directory)/predictors: \(cellsWide) × \(cellsHigh) cells is smaller than one \(n) × \(n) patch"
+        )
       }
       var transform = stack.grid.geoTransform
       transform.pixelWidth *= Double(pixels)

@@ -55,11 +55,9 @@ public struct StudyData: Sendable {
           throw TrainingError("\(recipePath): \(error.message)")
         }
       }
-      let manifestPath = (study as NSString).appendingPathComponent("study.json")
-      guard let data = FileManager.default.contents(atPath: manifestPath),
-        let manifest = try? JSONDecoder().decode(StudyManifest.self, from: data)
-      else { throw TrainingError("\(manifestPath): missing or unreadable study manifest") }
-      return StudyData(study: study, inventory: inventory, shards: shards, manifest: manifest)
+      return StudyData(
+        study: study, inventory: inventory, shards: shards,
+        manifest: try StudyManifest.read(study: study))
     } catch let error as TrainingError {
       throw error
     } catch {
@@ -84,10 +82,7 @@ public struct StudyData: Sendable {
   public static func holds(_ specification: SyntheticStudyArea.Specification, _ directory: String)
     -> Bool
   {
-    let path = (directory as NSString).appendingPathComponent("study.json")
-    guard let data = FileManager.default.contents(atPath: path),
-      let manifest = try? JSONDecoder().decode(StudyManifest.self, from: data)
-    else { return false }
+    guard let manifest = try? StudyManifest.read(study: directory) else { return false }
     return manifest.seed == specification.seed && manifest.widthKm == specification.widthKm
       && manifest.heightKm == specification.heightKm && manifest.periods == specification.periods
       && manifest.cellPixels == specification.cellPixels

@@ -61,11 +61,7 @@ struct Prepare: ParsableCommand {
         path: (directory as NSString).appendingPathComponent(shard.file))
       for (name, info) in file.tensors { bytes[name, default: 0] += info.range.count }
     }
-    let manifest = try JSONDecoder().decode(
-      StudyManifest.self,
-      from: Data(
-        contentsOf: URL(fileURLWithPath: (study! as NSString).appendingPathComponent("study.json")))
-    )
+    let manifest = try StudyManifest.read(study: study!)
     let cells = manifest.widthKm * manifest.heightKm
     let gigabytes = { (name: String) in String(format: "%.2f GB", Double(bytes[name] ?? 0) / 1e9) }
     print(

@@ -56,21 +56,9 @@ public enum StudyPreparation {
     study directory: String, inventory inventoryPath: String? = nil, into output: String,
     options: Options = .init()
   ) throws(RasterError) -> PreparedStudy {
-    let manifestPath = (directory as NSString).appendingPathComponent("study.json")
-    let manifest: StudyManifest
-    do {
-      manifest = try JSONDecoder().decode(
-        StudyManifest.self, from: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
-    } catch {
-      throw RasterError(path: manifestPath, message: "cannot read the study manifest (\(error))")
-    }
-    let predictors = (directory as NSString).appendingPathComponent("predictors")
-    let path = { (name: String) in (predictors as NSString).appendingPathComponent("\(name).tif") }
+    let manifest = try StudyManifest.read(study: directory)
     let periods = manifest.periods
-    let stack = try RasterStack(
-      paths: manifest.staticPredictors.map(path) + manifest.timeVaryingPredictors.map(path),
-      bandCounts: Dictionary(
-        uniqueKeysWithValues: manifest.timeVaryingPredictors.map { (path($0), periods) }))
+    let stack = try manifest.predictorStack(study: directory)
     let inventoryPath =
       inventoryPath ?? (directory as NSString).appendingPathComponent("inventory.tif")
     let inventory = try RasterDataset(path: inventoryPath)

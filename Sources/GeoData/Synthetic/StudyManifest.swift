@@ -27,6 +27,28 @@ public struct StudyManifest: Codable, Equatable, Sendable {
     case timeVaryingPredictors = "time_varying_predictors"
   }
 
+  /// Reads the manifest of the study in `directory` (its `study.json`).
+  public static func read(study directory: String) throws(RasterError) -> StudyManifest {
+    let path = (directory as NSString).appendingPathComponent("study.json")
+    do {
+      return try JSONDecoder().decode(
+        StudyManifest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+      throw RasterError(path: path, message: "cannot read the study manifest (\(error))")
+    }
+  }
+
+  /// The study's predictor rasters, checked to share one grid: the static predictors, then
+  /// the time-varying ones with a band per period.
+  public func predictorStack(study directory: String) throws(RasterError) -> RasterStack {
+    let predictors = (directory as NSString).appendingPathComponent("predictors")
+    let path = { (name: String) in (predictors as NSString).appendingPathComponent("\(name).tif") }
+    return try RasterStack(
+      paths: staticPredictors.map(path) + timeVaryingPredictors.map(path),
+      bandCounts: Dictionary(
+        uniqueKeysWithValues: timeVaryingPredictors.map { (path($0), periods) }))
+  }
+
   /// Writes the manifest atomically (temporary file, fsync, rename).
   func write(to path: String) throws(RasterError) {
     let encoder = JSONEncoder()
