@@ -3,7 +3,7 @@
 // imports only layers below it:
 //   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
 //   → TensorEngine → GeoData → Models → Configuration → Distributed → Evaluation → Training
-//   → landslide (command line)
+//   → Sweep → landslide (command line)
 import PackageDescription
 
 #if arch(x86_64)
@@ -71,12 +71,19 @@ let package = Package(
         "TensorEngine", "GeoData", "Models", "Configuration", "Distributed", "Evaluation",
       ]),
 
-    // Layer 8: the command line.
+    // Layer 8: hyperparameter sweeps over groups of ranks, coordinated by rank 0.
+    .target(
+      name: "Sweep",
+      dependencies: [
+        "TensorEngine", "GeoData", "Configuration", "Distributed", "Training",
+      ]),
+
+    // Layer 9: the command line.
     .executableTarget(
       name: "landslide",
       dependencies: [
         "TensorEngine", "GeoData", "Models", "Configuration", "Distributed", "Evaluation",
-        "Training",
+        "Training", "Sweep",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -90,6 +97,7 @@ let package = Package(
     .testTarget(
       name: "TrainingTests",
       dependencies: ["Training", "Configuration", "GeoData", "TensorEngine", "TestSupport"]),
+    .testTarget(name: "SweepTests", dependencies: ["Sweep", "Configuration", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
     .testTarget(

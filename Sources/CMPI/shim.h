@@ -22,5 +22,6 @@ static inline MPI_Op cmpi_op_min(void) { return MPI_MIN; }
 static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int cmpi_undefined(void) { return MPI_UNDEFINED; }
+static inline int cmpi_any_source(void) { return MPI_ANY_SOURCE; }
 
 #endif

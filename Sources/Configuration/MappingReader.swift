@@ -44,6 +44,17 @@ struct MappingReader {
 
   func contains(_ key: String) -> Bool { entries[key] != nil }
 
+  /// Every entry in the document's order, all marked as consumed: for sections whose keys
+  /// are data (a sweep's searched keys), not names known in advance.
+  mutating func takeAll() -> [(key: String, value: Node)] {
+    guard case .mapping(let mapping) = node else { return [] }
+    return mapping.compactMap { key, value in
+      guard case .scalar(let scalar) = key else { return nil }
+      consumed.insert(scalar.string)
+      return (scalar.string, value)
+    }
+  }
+
   /// The node under `key` without consuming it (for error locations).
   func peek(_ key: String) -> Node? { entries[key]?.value }
 
@@ -76,6 +87,12 @@ struct MappingReader {
     throws(ConfigError) -> Int
   {
     guard let node = take(key) else { return value }
+    return try integer(node, key: key, range: range)
+  }
+
+  /// An integer that may be absent (nil), for keys whose absence means something.
+  mutating func int(_ key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+    guard let node = take(key) else { return nil }
     return try integer(node, key: key, range: range)
   }
 

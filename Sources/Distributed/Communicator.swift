@@ -123,6 +123,43 @@ public final class Communicator: @unchecked Sendable {
     return result
   }
 
+  /// Sends `values` to rank `destination` with `tag` (blocking until the buffer is reusable).
+  public func send<T: MPIScalar>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
+    let code = values.withUnsafeBufferPointer { buffer in
+      MPI_Send(
+        buffer.baseAddress, Int32(buffer.count), T.mpiDatatype, Int32(destination), Int32(tag),
+        handle)
+    }
+    try check(code, "MPI_Send of \(values.count) elements to rank \(destination) on rank \(rank)")
+  }
+
+  /// Receives `count` values with `tag` from rank `source` (nil: any rank); returns them
+  /// and the sender's rank.
+  public func receive<T: MPIScalar & Numeric>(count: Int, from source: Int? = nil, tag: Int)
+    throws(MPIError) -> (values: [T], source: Int)
+  {
+    var values = [T](repeating: 0, count: count)
+    var status = MPI_Status()
+    let code = values.withUnsafeMutableBufferPointer { buffer in
+      MPI_Recv(
+        buffer.baseAddress, Int32(count), T.mpiDatatype,
+        Int32(source ?? Int(cmpi_any_source())), Int32(tag), handle, &status)
+    }
+    try check(code, "MPI_Recv of \(count) elements on rank \(rank)")
+    return (values, Int(status.MPI_SOURCE))
+  }
+
+  /// Whether a message with `tag` from any rank is waiting, without receiving it: lets a
+  /// coordinating thread sleep between polls instead of spinning inside MPI_Recv.
+  public func hasMessage(tag: Int) throws(MPIError) -> Bool {
+    var flag: Int32 = 0
+    var status = MPI_Status()
+    try check(
+      MPI_Iprobe(cmpi_any_source(), Int32(tag), handle, &flag, &status),
+      "MPI_Iprobe on rank \(rank)")
+    return flag != 0
+  }
+
   /// Splits the ranks into sub-communicators, one per `color`, ordered by `key`; nil for a
   /// rank whose color is nil (it joins none).
   public func split(color: Int?, key: Int) throws(MPIError) -> Communicator? {

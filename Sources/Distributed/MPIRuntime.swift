@@ -26,11 +26,22 @@ public enum MPIRuntime {
     return String(nulTerminated: text).trimmingSpaces
   }
 
-  /// Initialises MPI (threads funnelled through the main thread) and returns the world
-  /// communicator. Call once per process; pair with `finalize()`.
-  public static func initialize() throws(MPIError) -> Communicator {
+  /// Initialises MPI and returns the world communicator. Call once per process; pair with
+  /// `finalize()`.
+  /// - Parameter concurrentThreads: whether several threads will call MPI at once (a sweep's
+  ///   coordinator thread beside rank 0's training); otherwise every call comes from the
+  ///   main thread, which spares the library its locks.
+  public static func initialize(concurrentThreads: Bool = false) throws(MPIError)
+    -> Communicator
+  {
+    let required = concurrentThreads ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED
     var provided: Int32 = 0
-    try check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided), "MPI_Init_thread")
+    try check(MPI_Init_thread(nil, nil, Int32(required), &provided), "MPI_Init_thread")
+    guard provided >= Int32(required) else {
+      throw MPIError(
+        call: "MPI_Init_thread", code: provided,
+        message: "this MPI library does not support MPI_THREAD_MULTIPLE, which a sweep needs")
+    }
     return try Communicator(handle: cmpi_comm_world())
   }
 

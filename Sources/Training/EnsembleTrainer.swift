@@ -39,6 +39,10 @@ public final class EnsembleTrainer {
   public var checkpointDirectory: String?
   /// Identifies the config; a checkpoint made with another is refused on resume.
   public var configHash = ""
+  /// Called on every rank after each epoch (its checkpoint written); returning false ends
+  /// training with a `TrainingError` whose `isPruned` is set. A sweep stops losing trials
+  /// with it, so every rank of a group must return the same answer.
+  public var epochEnded: ((EpochRecord) throws(TrainingError) -> Bool)?
   /// Optimiser steps over all stages so far (names the checkpoints).
   private var globalStep = 0
   /// A checkpoint to continue from, set by `resume(from:)`.
@@ -309,7 +313,7 @@ public final class EnsembleTrainer {
         try reducer?.averageGradients()
         adam.update(learningRate: schedule.learningRate(at: adam.step))
         globalStep += 1
-        guard loss.isFinite else {
+        guard try allFinite(loss) else {
           throw TrainingError(
             "stage \(stage.rawValue) epoch \(epoch) step \(step + 1): the loss is \(loss); training "
               + "diverged (try a lower training.learning_rate)")
@@ -352,7 +356,7 @@ public final class EnsembleTrainer {
         samplesPerSecond: Double(steps * perRank * ranks) / seconds, seconds: seconds,
         best: improved)
       records.append(record)
-      try metrics?.append(record)
+      try onRankZero { () throws(TrainingError) in try metrics?.append(record) }
       log(
         "\(stage.rawValue) epoch \(epoch): train loss " + String(format: "%.4f", record.trainLoss)
           + ", validation loss " + String(format: "%.4f", validation)
@@ -368,6 +372,12 @@ public final class EnsembleTrainer {
           densityStarted: densityStarted, records: records, dropout: []),
         lossSum: 0, adam: adam, snapshot: snapshot)
       if improved { try writeBest() }
+      if let epochEnded, try !epochEnded(record) {
+        var pruned = TrainingError(
+          "stage \(stage.rawValue) stopped after epoch \(epoch) by the sweep")
+        pruned.isPruned = true
+        throw pruned
+      }
       if try stopRequested() { throw interruption() }
     }
     snapshot.restore()
@@ -413,7 +423,20 @@ public final class EnsembleTrainer {
         throw TrainingError(error.description)
       }
     }
-    guard rank == 0 else { return }
+    try onRankZero { () throws(TrainingError) in
+      try save(
+        position, words: words, states: allStates, bestStates: rankBest, stateCount: stateCount,
+        adam: adam, snapshot: snapshot, in: directory)
+    }
+  }
+
+  /// Rank 0's part of `writeCheckpoint`: the file itself.
+  private func save(
+    _ position: TrainingPosition, words: [Int64], states allStates: [Float],
+    bestStates rankBest: [Float]?, stateCount: Int, adam: Adam?, snapshot: WeightSnapshot?,
+    in directory: String
+  ) throws(TrainingError) {
+    var position = position
     position.dropout = stride(from: 0, to: words.count, by: 4).map { start in
       words[start..<(start + 4)].map { UInt64(bitPattern: $0) }
     }
@@ -495,17 +518,47 @@ public final class EnsembleTrainer {
   /// Rank 0 writes the ensemble as it stands when a stage reaches a new minimum validation
   /// loss (earlier stages already hold their best weights): `best.safetensors`.
   private func writeBest() throws(TrainingError) {
-    guard let directory = checkpointDirectory, rank == 0 else { return }
-    do {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      try EnsembleCheckpoint.write(
-        ensemble, to: (directory as NSString).appendingPathComponent("best.safetensors"),
-        metadata: [Self.configKey: configHash, Self.stepKey: "\(globalStep)"])
-    } catch let error as SafeTensorsError {
-      throw TrainingError(error.description)
-    } catch {
-      throw TrainingError("\(directory): \(error.localizedDescription)")
+    guard let directory = checkpointDirectory else { return }
+    try onRankZero { () throws(TrainingError) in
+      do {
+        try FileManager.default.createDirectory(
+          atPath: directory, withIntermediateDirectories: true)
+        try EnsembleCheckpoint.write(
+          ensemble, to: (directory as NSString).appendingPathComponent("best.safetensors"),
+          metadata: [Self.configKey: configHash, Self.stepKey: "\(globalStep)"])
+      } catch let error as SafeTensorsError {
+        throw TrainingError(error.description)
+      } catch {
+        throw TrainingError("\(directory): \(error.localizedDescription)")
+      }
     }
+  }
+
+  /// Runs `write` on rank 0 and tells every rank whether it worked: a write that fails
+  /// (a full disk, a file where a folder should be) then ends training on all ranks alike,
+  /// rather than leaving the others waiting in the next collective.
+  private func onRankZero(_ write: () throws(TrainingError) -> Void) throws(TrainingError) {
+    var failure: TrainingError?
+    if rank == 0 {
+      do { try write() } catch { failure = error }
+    }
+    guard let communicator else {
+      if let failure { throw failure }
+      return
+    }
+    var failed: [Int32] = [failure == nil ? 0 : 1]
+    do { try communicator.broadcast(&failed) } catch { throw TrainingError(error.description) }
+    guard failed[0] == 0 else {
+      throw failure ?? TrainingError("rank 0 could not write training output (its log says why)")
+    }
+  }
+
+  /// Whether every rank's loss is finite: all ranks stop together when one diverges.
+  private func allFinite(_ loss: Double) throws(TrainingError) -> Bool {
+    guard let communicator else { return loss.isFinite }
+    var flag: [Int32] = [loss.isFinite ? 0 : 1]
+    do { try communicator.allReduce(&flag, .max) } catch { throw TrainingError(error.description) }
+    return flag[0] == 0
   }
 
   /// Whether SIGTERM or SIGUSR1 reached any rank: all ranks agree, so that all stop after
@@ -516,6 +569,22 @@ public final class EnsembleTrainer {
     var flag: [Int32] = [local ? 1 : 0]
     do { try communicator.allReduce(&flag, .max) } catch { throw TrainingError(error.description) }
     return flag[0] != 0
+  }
+
+  /// The newest step checkpoint of `directory` that opens cleanly; a truncated or corrupt
+  /// one is reported by name through `warn` and the previous one tried.
+  public static func newestValidCheckpoint(in directory: String, warn: (String) -> Void)
+    -> String?
+  {
+    for candidate in stepCheckpoints(in: directory) {
+      do {
+        _ = try SafeTensorsFile(path: candidate)
+        return candidate
+      } catch {
+        warn("skipping checkpoint \(error); trying the previous one")
+      }
+    }
+    return nil
   }
 
   /// The `step-*.safetensors` files of `directory`, newest first.

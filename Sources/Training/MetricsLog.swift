@@ -49,6 +49,8 @@ public struct TrainingError: Error, CustomStringConvertible {
   public let description: String
   /// Training stopped on SIGTERM or SIGUSR1 after writing a checkpoint (see `StopRequest`).
   public var isInterruption = false
+  /// Training ended early because `EnsembleTrainer.epochEnded` said so (a sweep's pruning).
+  public var isPruned = false
 
   public init(_ description: String) { self.description = description }
 }

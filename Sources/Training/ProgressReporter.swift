@@ -35,10 +35,3 @@ struct ProgressReporter {
       : String(format: "%d:%02d", total / 60, total % 60)
   }
 }
-
-extension Duration {
-  var seconds: Double {
-    let (whole, fraction) = components
-    return Double(whole) + Double(fraction) * 1e-18
-  }
-}

@@ -13,7 +13,8 @@ public enum StopRequest {
 
   private static let pending = Atomic<Bool>(false)
 
-  static var isPending: Bool { pending.load(ordering: .relaxed) }
+  /// Whether SIGTERM or SIGUSR1 has arrived.
+  public static var isPending: Bool { pending.load(ordering: .relaxed) }
 
   /// Installs the handlers (once per process, before any thread starts) and unblocks the
   /// two signals, which a parent may have left blocked in the mask this process inherited.

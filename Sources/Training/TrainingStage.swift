@@ -1,3 +1,5 @@
+import Foundation
+
 /// The stages of ensemble training, in order (SPEC.md §1): the susceptibility network, the
 /// density network's three-stage curriculum, then the joined ensemble.
 public enum TrainingStage: String, CaseIterable, Codable, Sendable {
@@ -42,5 +44,21 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     case validationAUC = "validation_auc"
     case learningRate = "learning_rate"
     case samplesPerSecond = "samples_per_s"
+  }
+}
+
+extension EpochRecord {
+  /// The records of a `metrics.jsonl`; empty when the file is missing, and a line that
+  /// does not decode (a run killed mid-write) ends the list.
+  public static func read(path: String) -> [EpochRecord] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    var records: [EpochRecord] = []
+    for line in data.split(separator: UInt8(ascii: "\n")) {
+      guard let record = try? JSONDecoder().decode(EpochRecord.self, from: Data(line)) else {
+        break
+      }
+      records.append(record)
+    }
+    return records
   }
 }

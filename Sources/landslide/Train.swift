@@ -157,19 +157,12 @@ struct Train: ParsableCommand {
   }
 
   /// The checkpoint `--resume` names: a path, or for `auto` the newest step checkpoint that
-  /// opens cleanly (a truncated or corrupt one is reported by name and the previous used).
+  /// opens cleanly.
   private func checkpointToResume(_ argument: String, say: (String) -> Void) throws -> String? {
     guard argument == "auto" else { return argument }
-    for candidate in EnsembleTrainer.stepCheckpoints(in: path("checkpoints")) {
-      do {
-        _ = try SafeTensorsFile(path: candidate)
-        return candidate
-      } catch {
-        FileHandle.standardError.write(
-          Data("warning: skipping checkpoint \(error); trying the previous one\n".utf8))
-      }
+    return EnsembleTrainer.newestValidCheckpoint(in: path("checkpoints")) { warning in
+      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }
-    return nil
   }
 
   /// A hash of the config file's text and the overrides, in order.

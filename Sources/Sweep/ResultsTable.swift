@@ -1,0 +1,119 @@
+import Configuration
+import Foundation
+import TensorEngine
+
+/// `sweep/results.csv`, `sweep/results.jsonl` and `sweep/summary.json`: one row per trial
+/// that has ended (in trial order), rewritten whole and atomically each time one ends, so
+/// that a reader never sees half a table.
+struct ResultsTable {
+  let directory: String
+  let config: SweepConfig
+  let trials: [Trial]
+
+  private var parameterKeys: [String] { config.space.map(\.key) }
+
+  func write(_ outcomes: [Int: TrialOutcome]) throws(SweepError) {
+    let ended = outcomes.keys.sorted().map { (trials[$0], outcomes[$0]!) }
+    var csv = (["trial", "status"] + parameterKeys + Self.measureColumns).joined(separator: ",")
+    csv += "\n"
+    var jsonl = ""
+    for (trial, outcome) in ended {
+      let cells =
+        ["\(trial.index)", outcome.status.rawValue] + trial.values.map(\.value.yaml)
+        + [
+          outcome.bestValidationLoss.map { "\($0)" } ?? "",
+          outcome.bestValidationAUC.map { "\($0)" } ?? "",
+          "\(outcome.epochs)", String(format: "%.1f", outcome.seconds), outcome.checkpoint ?? "",
+          outcome.error ?? "",
+        ]
+      csv += cells.map(Self.csvField).joined(separator: ",") + "\n"
+      jsonl += try Self.json(Row(trial: trial, outcome: outcome)) + "\n"
+    }
+    try save(csv, as: "results.csv")
+    try save(jsonl, as: "results.jsonl")
+    try save(try Self.json(summary(outcomes), pretty: true) + "\n", as: "summary.json")
+  }
+
+  static let measureColumns = [
+    "best_validation_loss", "best_validation_auc", "epochs", "seconds", "checkpoint", "error",
+  ]
+
+  /// The best trial by the sweep's metric among those with a score, and the counts.
+  func summary(_ outcomes: [Int: TrialOutcome]) -> Summary {
+    let scored = outcomes.compactMap { index, outcome in
+      outcome.score(config.metric).flatMap { $0.isNaN ? nil : (index, $0) }
+    }
+    let best = scored.min { a, b in
+      guard a.1 == b.1 else { return config.metric.higherIsBetter ? a.1 > b.1 : a.1 < b.1 }
+      return a.0 < b.0
+    }
+    var counts: [String: Int] = [:]
+    for outcome in outcomes.values { counts[outcome.status.rawValue, default: 0] += 1 }
+    counts["pending"] = trials.count - outcomes.count
+    return Summary(
+      metric: config.metric.rawValue, stage: config.stage, trials: trials.count, counts: counts,
+      best: best.map { Row(trial: trials[$0.0], outcome: outcomes[$0.0]!) })
+  }
+
+  struct Summary: Encodable {
+    let metric: String
+    let stage: String
+    let trials: Int
+    let counts: [String: Int]
+    let best: Row?
+  }
+
+  /// A trial's parameters beside its outcome, as one JSON object.
+  struct Row: Encodable {
+    let trial: Trial
+    let outcome: TrialOutcome
+
+    func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: Key.self)
+      try container.encode(trial.index, forKey: Key("trial"))
+      var parameters = container.nestedContainer(keyedBy: Key.self, forKey: Key("parameters"))
+      for (key, value) in trial.values { try parameters.encode(value, forKey: Key(key)) }
+      try outcome.encode(to: encoder)
+    }
+
+    struct Key: CodingKey {
+      let stringValue: String
+      init(_ name: String) { stringValue = name }
+      init?(stringValue: String) { self.stringValue = stringValue }
+      var intValue: Int? { nil }
+      init?(intValue: Int) { nil }
+    }
+  }
+
+  private static func json(_ value: some Encodable, pretty: Bool = false) throws(SweepError)
+    -> String
+  {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting =
+      pretty
+      ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+      : [.sortedKeys, .withoutEscapingSlashes]
+    do {
+      return String(decoding: try encoder.encode(value), as: UTF8.self)
+    } catch {
+      throw SweepError("cannot encode a results row: \(error)")
+    }
+  }
+
+  /// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled.
+  static func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+      return text
+    }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }
+
+  private func save(_ text: String, as name: String) throws(SweepError) {
+    let path = (directory as NSString).appendingPathComponent(name)
+    do {
+      try AtomicFile.write(Data(text.utf8), to: path)
+    } catch {
+      throw SweepError("\(path): \(error.message)")
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import Configuration
+import Foundation
+import TensorEngine
+
+/// How a trial ended, as written to its folder (`result.json`) and to the sweep's tables.
+public struct TrialOutcome: Codable, Equatable, Sendable {
+  public enum Status: String, Codable, Sendable {
+    /// Trained to the end of every stage; `checkpoint` is its final weights.
+    case completed
+    /// Stopped by successive halving; `checkpoint` is its last step checkpoint.
+    case pruned
+    /// Training threw (diverged, bad data, …); `error` says why. Re-runs skip it unless
+    /// asked to retry failed trials.
+    case failed
+    /// Stopped by SIGTERM or SIGUSR1 after a checkpoint; a re-run resumes it.
+    case interrupted
+
+    /// Whether a re-run leaves the trial alone.
+    func isFinal(retryingFailed: Bool) -> Bool {
+      self == .completed || self == .pruned || (self == .failed && !retryingFailed)
+    }
+  }
+
+  public var status: Status
+  /// Best validation loss and AUC over the epochs of the sweep's stage (AUC: the
+  /// susceptibility stage only).
+  public var bestValidationLoss: Double?
+  public var bestValidationAUC: Double?
+  /// Epochs trained in the sweep's stage.
+  public var epochs: Int
+  /// Wall time over every attempt.
+  public var seconds: Double
+  public var checkpoint: String?
+  public var error: String?
+
+  enum CodingKeys: String, CodingKey {
+    case status, epochs, seconds, checkpoint, error
+    case bestValidationLoss = "best_validation_loss"
+    case bestValidationAUC = "best_validation_auc"
+  }
+
+  /// The trial's score under `metric` (nil when undefined).
+  func score(_ metric: SweepConfig.Metric) -> Double? {
+    metric == .validationAUC ? bestValidationAUC : bestValidationLoss
+  }
+
+  static func read(path: String) -> TrialOutcome? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    return try? JSONDecoder().decode(TrialOutcome.self, from: data)
+  }
+
+  func write(to path: String) throws(SweepError) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    do {
+      try AtomicFile.write(try encoder.encode(self), to: path)
+    } catch {
+      throw SweepError("\(path): cannot write the trial's result (\(error))")
+    }
+  }
+}
+
+/// A sweep that cannot start or go on, with a message that names the file or key at fault.
+public struct SweepError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+extension SweepValue: Encodable {
+  /// JSON numbers, strings and arrays, so that results.jsonl loads into typed columns.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .integer(let value): try container.encode(value)
+    case .number(let value): try container.encode(value)
+    case .text(let value): try container.encode(value)
+    case .list(let values): try container.encode(values)
+    }
+  }
+}

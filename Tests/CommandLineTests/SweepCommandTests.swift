@@ -1,0 +1,169 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `landslide sweep` end to end under mpirun: groups, interruption and resumption, failed
+/// trials, and the checks made before any training.
+@Suite(.serialized) struct SweepCommandTests {
+  /// One row of results.jsonl, the fields these tests compare.
+  struct Row: Decodable, Equatable {
+    let trial: Int
+    let status: String
+    let seconds: Double
+    let epochs: Int
+    let checkpoint: String?
+    let error: String?
+    let bestValidationLoss: Double?
+    let bestValidationAuc: Double?
+  }
+
+  static func rows(_ runDirectory: URL) throws -> [Row] {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let text = try String(
+      contentsOf: runDirectory.appendingPathComponent("sweep/results.jsonl"), encoding: .utf8)
+    return try text.split(separator: "\n").map { try decoder.decode(Row.self, from: Data($0.utf8)) }
+  }
+
+  static func sweep(_ arguments: [String], ranks: Int) throws -> Launcher.Result {
+    let command = ["sweep", "--threads", "1"] + arguments
+    guard ranks > 0 else { return try Launcher.run(Launcher.landslidePath, command) }
+    return try Launcher.run(
+      "/usr/bin/env",
+      ["mpirun", "--oversubscribe", "-np", "\(ranks)", Launcher.landslidePath] + command,
+      environment: DataParallelTests.mpiEnvironment)
+  }
+
+  /// configs/sweep-tiny.yaml on three ranks (three groups): once straight through, and once
+  /// stopped with SIGUSR1 when the first trial has ended, then run again. The second run
+  /// leaves the trials that had ended untouched, resumes the others from their checkpoints,
+  /// and ends with the same results as the uninterrupted sweep.
+  @Test func interruptedSweepResumesToTheSameResults() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let data = root.appendingPathComponent("data")
+    let whole = root.appendingPathComponent("whole")
+    let common = ["--config", "configs/sweep-tiny.yaml", "--data", data.path]
+    let reference = try Self.sweep(common + ["--run-dir", whole.path], ranks: 3)
+    #expect(reference.status == 0, "\(reference.standardError)")
+    let expected = try Self.rows(whole)
+    #expect(expected.map(\.trial) == [0, 1, 2, 3])
+    #expect(expected.allSatisfy { $0.status == "completed" && $0.epochs == 2 })
+    for row in expected {
+      #expect(FileManager.default.fileExists(atPath: row.checkpoint ?? ""))
+    }
+    let csv = try String(
+      contentsOf: whole.appendingPathComponent("sweep/results.csv"), encoding: .utf8)
+    #expect(csv.split(separator: "\n").count == 5)
+    #expect(csv.hasPrefix("trial,status,susceptibility.blocks_total,training.learning_rate,"))
+    #expect(reference.standardOutput.contains("on 3 group(s) of 1 rank(s)"))
+    // Three groups trained side by side: trials 0–2 were handed out before any ended.
+    let lines = reference.standardOutput.split(separator: "\n")
+    let firstEnd = lines.firstIndex { $0.contains(" completed after ") } ?? 0
+    #expect(
+      lines[..<firstEnd].filter { $0.hasPrefix("trial ") && $0.contains(" on group ") }.count == 3)
+
+    let stopped = root.appendingPathComponent("stopped")
+    let log = root.appendingPathComponent("log")
+    let process = try SignalTests.start(
+      ["sweep", "--threads", "1", "--run-dir", stopped.path] + common, mpiRanks: 3, log: log)
+    let results = stopped.appendingPathComponent("sweep/results.jsonl")
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline, (try? Data(contentsOf: results))?.isEmpty ?? true { usleep(50_000) }
+    // Every rank is signalled, as SLURM does (mpirun here inherits the test runner's
+    // signal mask, with SIGUSR1 blocked, so it would not pass the signal on).
+    let ranks = try Launcher.run(
+      "/usr/bin/pgrep", ["-P", "\(process.processIdentifier)", "landslide"]
+    )
+    .standardOutput.split(separator: "\n").compactMap { Int32($0) }
+    #expect(ranks.count == 3)
+    for rank in ranks { kill(rank, SIGUSR1) }
+    process.waitUntilExit()
+    let output = try String(contentsOf: log, encoding: .utf8)
+    #expect(process.terminationStatus == 75, "\(output)")
+    let before = try Self.rows(stopped)
+    let ended = before.filter { $0.status == "completed" }
+    #expect(!ended.isEmpty && ended.count < 4, "\(output)")
+
+    let again = try Self.sweep(common + ["--run-dir", stopped.path], ranks: 3)
+    #expect(again.status == 0, "\(again.standardError)")
+    #expect(again.standardOutput.contains("\(ended.count) ended in an earlier run"))
+    let after = try Self.rows(stopped)
+    // Ended trials were not trained again: their rows are unchanged.
+    for row in ended { #expect(after[row.trial] == row) }
+    for row in before where row.status == "interrupted" && row.checkpoint != nil {
+      let trialLog = try String(
+        contentsOf: stopped.appendingPathComponent(
+          String(format: "sweep/trials/%04d/log.txt", row.trial)),
+        encoding: .utf8)
+      #expect(trialLog.contains("resuming from"), "trial \(row.trial)")
+    }
+    #expect(after.map(\.status) == Array(repeating: "completed", count: 4))
+    #expect(after.map(\.bestValidationLoss) == expected.map(\.bestValidationLoss))
+    #expect(after.map(\.bestValidationAuc) == expected.map(\.bestValidationAuc))
+  }
+
+  /// Two ranks in one group (data parallel within each trial) with successive halving:
+  /// a trial whose checkpoint folder cannot be made fails on both ranks alike, is recorded
+  /// as failed with the reason, and the sweep goes on to the next trial.
+  @Test func failedTrialIsRecordedAndTheSweepGoesOn() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let file = root.appendingPathComponent("sweep.yaml")
+    try """
+    base: \(TestPaths.repositoryRoot.path)/configs/tiny.yaml
+    set: {density.stage_epochs: [0, 0, 0], density.joint_epochs: 0}
+    groups: 1
+    successive_halving: {min_epochs: 1, reduction_factor: 2}
+    space:
+      training.learning_rate: [1.0e-3, 1.0e-2, 3.0e-3]
+    """.write(to: file, atomically: true, encoding: .utf8)
+    let run = root.appendingPathComponent("run")
+    let blocked = run.appendingPathComponent("sweep/trials/0001")
+    try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(
+      atPath: blocked.appendingPathComponent("checkpoints").path, contents: Data())
+    let result = try Self.sweep(["--config", file.path, "--run-dir", run.path], ranks: 2)
+    #expect(result.status == 0, "\(result.standardError)")
+    #expect(result.standardOutput.contains("on 1 group(s) of 2 rank(s)"))
+    let rows = try Self.rows(run)
+    #expect(rows.map(\.trial) == [0, 1, 2])
+    #expect(rows[0].status == "completed")
+    #expect(rows[1].status == "failed")
+    #expect(rows[1].error?.contains("sweep/trials/0001/checkpoints") ?? false, "\(rows[1])")
+    #expect(rows[2].status != "failed")
+    let summary = try String(
+      contentsOf: run.appendingPathComponent("sweep/summary.json"), encoding: .utf8)
+    #expect(summary.contains("\"failed\" : 1"))
+  }
+
+  /// Mistakes that would waste an allocation are refused before any data or training.
+  @Test func invalidSweepsStopBeforeTraining() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    func attempt(_ text: String, ranks: Int) throws -> String {
+      let file = root.appendingPathComponent("sweep.yaml")
+      try ("base: \(TestPaths.repositoryRoot.path)/configs/tiny.yaml\n" + text)
+        .write(to: file, atomically: true, encoding: .utf8)
+      let run = root.appendingPathComponent("run")
+      let result = try Self.sweep(["--config", file.path, "--run-dir", run.path], ranks: ranks)
+      #expect(result.status != 0)
+      #expect(
+        !FileManager.default.fileExists(atPath: run.path), "a refused sweep wrote \(run.path)")
+      return result.standardError
+    }
+    #expect(try attempt("space: {}\n", ranks: 0).contains("the search space is empty"))
+    #expect(
+      try attempt("groups: 2\nspace: {training.seed: [1, 2]}\n", ranks: 0)
+        .contains("groups: 2 groups need at least 2 ranks; this job has 1"))
+    #expect(
+      try attempt("groups: 1\nspace: {training.batch_size: [4, 6]}\n", ranks: 4)
+        .contains(
+          "trial 1 (training.batch_size=6): training.batch_size 6 is a group's global batch and must be a multiple of its 4 ranks"
+        ))
+  }
+}
