@@ -83,7 +83,8 @@ let package = Package(
     // Tests: one target per layer, plus the executable driven end to end (MPI included).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(
-      name: "TensorEngineTests", dependencies: ["TensorEngine"], exclude: ["Fixtures"]),
+      name: "TensorEngineTests", dependencies: ["TensorEngine", "TestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TestSupport"]),
     .testTarget(
       name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
