@@ -2,8 +2,8 @@
 // The landslide hazard toolkit. Targets follow the layers of ARCHITECTURE.md; a layer
 // imports only layers below it:
 //   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
-//   → TensorEngine → GeoData → Models → Configuration → Distributed → Evaluation → Training
-//   → landslide (command line)
+//   → TensorEngine → GeoData, Waveform → Models → Configuration → Distributed → Evaluation
+//   → Training → landslide (command line)
 import PackageDescription
 
 #if arch(x86_64)
@@ -52,6 +52,13 @@ let package = Package(
       ],
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+    // Layer 3: ground-motion waveforms (filters, intensity measures, synthetic co-seismic
+    // scenarios) for the full-waveform transformer. Optimised in debug builds too: the tests
+    // generate and filter thousands of records.
+    .target(
+      name: "Waveform", dependencies: ["TensorEngine"],
+      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
     // Layer 4: the papers' networks.
     .target(name: "Models", dependencies: ["TensorEngine"]),
 
@@ -93,6 +100,8 @@ let package = Package(
       dependencies: ["Training", "Configuration", "GeoData", "TensorEngine", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+    .testTarget(
+      name: "WaveformTests", dependencies: ["Waveform", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(
       name: "CommandLineTests",
       dependencies: ["landslide", "GeoData", "TensorEngine", "TestSupport"]),
