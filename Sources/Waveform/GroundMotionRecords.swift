@@ -41,11 +41,12 @@ public struct GroundMotionRecords: Equatable, Sendable {
           "shape \(shape) is not a set of 3-component records; expected [sites, samples, 3] or the paper's [sites, 3, samples]"
       )
     }
-    let (sites, samples) = shape[2] == 3 ? (shape[0], shape[1]) : (shape[0], shape[2])
-    guard shape[2] != 3 else {
+    let sites = shape[0]
+    if shape[2] == 3 {
       return GroundMotionRecords(
-        sites: sites, samples: samples, sampleRate: sampleRate, values: array.values)
+        sites: sites, samples: shape[1], sampleRate: sampleRate, values: array.values)
     }
+    let samples = shape[2]
     var values = [Float](repeating: 0, count: array.values.count)
     array.values.withUnsafeBufferPointer { source in
       values.withUnsafeMutableBufferPointer { target in
