@@ -75,7 +75,7 @@ import Waveform
   }
 
   @Test func coefficientsMatchScipyButter() {
-    for case let c in Self.fixtures.butter {
+    for c in Self.fixtures.butter {
       let filter = ButterworthLowPass(order: c.order, cutoff: c.cutoff, sampleRate: c.fs)
       #expect(filter.numerator.count == c.b.count && filter.denominator.count == c.a.count)
       let (b, a) = (Self.worst(filter.numerator, c.b), Self.worst(filter.denominator, c.a))
@@ -85,7 +85,7 @@ import Waveform
   }
 
   @Test func filtfiltMatchesScipyDefaults() {
-    for case let c in Self.fixtures.filtfilt {
+    for c in Self.fixtures.filtfilt {
       let filter = ButterworthLowPass(order: c.order, cutoff: c.cutoff, sampleRate: c.fs)
       let output = filter.filtfilt(Self.signal(count: c.samples, p: c.p, q: c.q))
       #expect(output.count == c.samples)
