@@ -2,8 +2,8 @@
 // The landslide hazard toolkit. Targets follow the layers of ARCHITECTURE.md; a layer
 // imports only layers below it:
 //   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
-//   → TensorEngine → GeoData → Models → Configuration → Distributed → Evaluation → Training
-//   → Sweep → landslide (command line)
+//   → TensorEngine → GeoData, Waveform → Models → Configuration → Distributed → Evaluation
+//   → Training → Sweep → landslide (command line)
 import PackageDescription
 
 #if arch(x86_64)
@@ -52,6 +52,13 @@ let package = Package(
       ],
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+    // Layer 3: ground-motion waveforms (filters, intensity measures, synthetic co-seismic
+    // scenarios) for the full-waveform transformer. Optimised in debug builds too: the tests
+    // generate and filter thousands of records.
+    .target(
+      name: "Waveform", dependencies: ["TensorEngine"],
+      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
     // Layer 4: the papers' networks.
     .target(name: "Models", dependencies: ["TensorEngine"]),
 
@@ -90,7 +97,8 @@ let package = Package(
     // Tests: one target per layer, plus the executable driven end to end (MPI included).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(
-      name: "TensorEngineTests", dependencies: ["TensorEngine"], exclude: ["Fixtures"]),
+      name: "TensorEngineTests", dependencies: ["TensorEngine", "TestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TestSupport"]),
     .testTarget(
       name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
@@ -100,6 +108,8 @@ let package = Package(
     .testTarget(name: "SweepTests", dependencies: ["Sweep", "Configuration", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+    .testTarget(
+      name: "WaveformTests", dependencies: ["Waveform", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(
       name: "CommandLineTests",
       dependencies: ["landslide", "GeoData", "TensorEngine", "TestSupport"]),
