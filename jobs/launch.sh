@@ -23,7 +23,7 @@ fi
 
 launch() { "${launch_prefix[@]}" "$@"; }
 
-# Runs a training command in the background and hands SIGUSR1/SIGTERM (SLURM's warning
+# Runs a training or sweep command in the background and hands SIGUSR1/SIGTERM (SLURM's warning
 # before a time limit or preemption, sent to this batch shell by --signal=B:USR1@…) on to
 # it; srun and mpirun pass them to the ranks. When training stopped on request (exit 75,
 # after a checkpoint) the job requeues itself and resumes from the checkpoint when it

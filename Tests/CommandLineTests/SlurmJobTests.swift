@@ -47,6 +47,18 @@ import Testing
       return try run("sbatch", options + ["jobs/train.sbatch"])
     }
 
+    /// Submits jobs/sweep.sbatch on sweep-tiny.yaml as two ranks (two groups), and waits.
+    func submitSweep(runDirectory: URL, output: URL) throws -> Launcher.Result {
+      try run(
+        "sbatch",
+        [
+          "--ntasks-per-node=2", "--cpus-per-task=1", "--output=\(output.path)", "--wait",
+          "--export=ALL,LANDSLIDE_BIN=\(Launcher.landslidePath),SWEEP=configs/sweep-tiny.yaml,"
+            + "RUN_DIR=\(runDirectory.path)",
+          "jobs/sweep.sbatch",
+        ])
+    }
+
     func state(of job: String) throws -> String {
       let shown = try run("scontrol", ["show", "job", "-o", job]).standardOutput
       return shown.split(separator: " ").first { $0.hasPrefix("JobState=") }.map(String.init)
@@ -106,5 +118,21 @@ import Testing
       preempted.appendingPathComponent("checkpoints/final.safetensors"))
     let differing = expected.keys.filter { expected[$0] != actual[$0] }.sorted()
     #expect(expected.count > 100 && differing.isEmpty, "tensors that differ: \(differing)")
+  }
+
+  /// `sbatch --wait jobs/sweep.sbatch`: two ranks form two groups, every trial of the grid
+  /// ends with a checkpoint, and the results table lists them all.
+  @Test func sweepJobRunsEveryTrial() throws {
+    let cluster = try Cluster()
+    let run = cluster.directory.appendingPathComponent("sweep")
+    let output = cluster.directory.appendingPathComponent("sweep.out")
+    let finished = try cluster.submitSweep(runDirectory: run, output: output)
+    let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    #expect(finished.status == 0, "\(finished.standardError)\n\(log)")
+    #expect(log.contains("on 2 group(s) of 1 rank(s)"), "\(log)")
+    let rows = try SweepCommandTests.rows(run)
+    #expect(rows.map(\.trial) == [0, 1, 2, 3])
+    #expect(rows.allSatisfy { $0.status == "completed" }, "\(rows)")
+    for row in rows { #expect(FileManager.default.fileExists(atPath: row.checkpoint ?? "")) }
   }
 }
