@@ -25,16 +25,18 @@ public final class SweepRunner {
   /// Checks everything that can be checked before training: the groups fit the job, every
   /// trial's run config is valid and its batch splits over a group, and the run directory
   /// holds no other sweep. Every rank checks alike, so every rank fails alike.
+  /// - Parameter ranks: the job size to check against (default: the world's); a dry run
+  ///   on a login node names the size of the job it plans.
   public init(
     config: SweepConfig, runDirectory: String, dataDirectory: String?, world: Communicator?,
-    retryFailed: Bool
+    retryFailed: Bool, ranks: Int? = nil
   ) throws(SweepError) {
     self.config = config
     self.world = world
     self.retryFailed = retryFailed
     layout = SweepLayout(runDirectory: runDirectory)
     self.dataDirectory = dataDirectory ?? (runDirectory as NSString).appendingPathComponent("data")
-    let ranks = world?.size ?? 1
+    let ranks = ranks ?? world?.size ?? 1
     groups = config.groups ?? ranks
     guard groups <= ranks else {
       throw SweepError(

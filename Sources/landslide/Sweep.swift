@@ -42,6 +42,12 @@ struct Sweep: ParsableCommand {
   @Flag(help: "Train again the trials that failed in an earlier run.")
   var retryFailed = false
 
+  @Flag(help: "Check the sweep and list its trials' overrides, then stop without training.")
+  var dryRun = false
+
+  @Option(help: "With --dry-run: the number of ranks the job will have (default: 1).")
+  var ranks: Int?
+
   func run() throws {
     StopRequest.install()
     let world =
@@ -53,7 +59,7 @@ struct Sweep: ParsableCommand {
     do {
       runner = try SweepRunner(
         config: try SweepConfig.load(file: config), runDirectory: runDir, dataDirectory: data,
-        world: world, retryFailed: retryFailed)
+        world: world, retryFailed: retryFailed, ranks: dryRun ? ranks : nil)
     } catch {
       guard world != nil else { throw error }
       if rank == 0 { FileHandle.standardError.write(Data("Error: \(error)\n".utf8)) }
@@ -64,6 +70,16 @@ struct Sweep: ParsableCommand {
       print(
         "sweep \(config): \(runner.trials.count) trials (\(runner.config.method.rawValue)) on "
           + "\(runner.groups) group(s) of \(runner.groupSize) rank(s)")
+    }
+    if dryRun {
+      if rank == 0 {
+        for trial in runner.trials {
+          print(
+            "trial \(trial.index): " + trial.overrides.map { "--set \($0)" }.joined(separator: " "))
+        }
+      }
+      if world != nil { MPIRuntime.finalize() }
+      return
     }
     let stopped: Bool
     do {

@@ -141,6 +141,24 @@ import Testing
     #expect(summary.contains("\"failed\" : 1"))
   }
 
+  /// A dry run checks the sweep against the planned job size and lists what each trial
+  /// will override, without writing anything.
+  @Test func dryRunListsTrialsAndWritesNothing() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let run = root.appendingPathComponent("run")
+    let listed = try Launcher.landslide(
+      "sweep", "--config", "configs/sweep-tiny.yaml", "--run-dir", run.path, "--dry-run",
+      "--ranks", "4")
+    #expect(listed.status == 0, "\(listed.standardError)")
+    #expect(listed.standardOutput.contains("4 trials (grid) on 4 group(s) of 1 rank(s)"))
+    #expect(
+      listed.standardOutput.contains(
+        "trial 2: --set susceptibility.blocks_per_stage=[1, 2, 2, 1] --set training.learning_rate=0.001"
+      ), "\(listed.standardOutput)")
+    #expect(!FileManager.default.fileExists(atPath: run.path))
+  }
+
   /// Mistakes that would waste an allocation are refused before any data or training.
   @Test func invalidSweepsStopBeforeTraining() throws {
     let root = try TestPaths.temporaryDirectory()
