@@ -534,8 +534,15 @@ public final class WaveformTrainer {
 final class WaveformMetricsLog {
   private let path: String
 
+  /// Makes the file's directory when missing (a benchmark's per-variant run).
   init(path: String) throws(TrainingError) {
     self.path = path
+    do {
+      try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    } catch {
+      throw TrainingError("\(path): cannot make its directory (\(error.localizedDescription))")
+    }
   }
 
   /// Replaces the file with `records` (a fresh run: none; a resumed run: its history).
