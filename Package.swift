@@ -71,11 +71,13 @@ let package = Package(
     // Metrics, tables and figures of predictions (atomic writes from the tensor engine).
     .target(name: "Evaluation", dependencies: ["TensorEngine"]),
 
-    // Layer 7: training, checkpoints and inference of the ensemble.
+    // Layer 7: training, checkpoints and inference of the ensemble and the full-waveform
+    // transformer.
     .target(
       name: "Training",
       dependencies: [
-        "TensorEngine", "GeoData", "Models", "Configuration", "Distributed", "Evaluation",
+        "TensorEngine", "GeoData", "Waveform", "Models", "Configuration", "Distributed",
+        "Evaluation",
       ]),
 
     // Layer 8: hyperparameter sweeps over groups of ranks, coordinated by rank 0.
@@ -89,8 +91,8 @@ let package = Package(
     .executableTarget(
       name: "landslide",
       dependencies: [
-        "TensorEngine", "GeoData", "Models", "Configuration", "Distributed", "Evaluation",
-        "Training", "Sweep",
+        "TensorEngine", "GeoData", "Waveform", "Models", "Configuration", "Distributed",
+        "Evaluation", "Training", "Sweep",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -104,7 +106,9 @@ let package = Package(
       name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(
       name: "TrainingTests",
-      dependencies: ["Training", "Configuration", "GeoData", "TensorEngine", "TestSupport"]),
+      dependencies: [
+        "Training", "Configuration", "GeoData", "Waveform", "Models", "TensorEngine", "TestSupport",
+      ]),
     .testTarget(name: "SweepTests", dependencies: ["Sweep", "Configuration", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Prints one progress line per interval: stage, epoch, step, loss, throughput, ETA.
+/// Prints one progress line per interval: stage (or variant), epoch, step, loss, throughput, ETA.
 struct ProgressReporter {
   let interval: Double
   let output: (String) -> Void
@@ -17,13 +17,23 @@ struct ProgressReporter {
     stage: TrainingStage, epoch: Int, maxEpochs: Int, step: Int, steps: Int, loss: Double,
     units: Int, elapsed: Double
   ) {
+    update(
+      label: stage.rawValue, epoch: epoch, maxEpochs: maxEpochs, step: step, steps: steps,
+      loss: loss, units: units, elapsed: elapsed)
+  }
+
+  /// As above, for a run named `label` (a stage, a transformer variant).
+  mutating func update(
+    label: String, epoch: Int, maxEpochs: Int, step: Int, steps: Int, loss: Double,
+    units: Int, elapsed: Double
+  ) {
     let now = ContinuousClock.now
     guard (now - last).seconds >= interval else { return }
     last = now
     let rate = Double(units) / max(elapsed, 1e-9)
     let remaining = elapsed / Double(max(step, 1)) * Double(steps - step)
     output(
-      "\(stage.rawValue) epoch \(epoch)/\(maxEpochs) step \(step)/\(steps) loss "
+      "\(label) epoch \(epoch)/\(maxEpochs) step \(step)/\(steps) loss "
         + String(format: "%.4f", loss) + String(format: "  %.1f samples/s", rate)
         + "  ETA \(Self.duration(remaining)) (epoch)")
   }

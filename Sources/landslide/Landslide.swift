@@ -15,7 +15,7 @@ struct Landslide: ParsableCommand {
     version: version,
     subcommands: [
       Info.self, ConfigCommand.self, Synth.self, Terrain.self, Prepare.self, Train.self,
-      Sweep.self, Predict.self, Evaluate.self, Bench.self,
+      Sweep.self, Predict.self, Evaluate.self, Bench.self, WaveformCommand.self,
     ]
   )
 

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Configuration
+import Distributed
+import Foundation
+import TensorEngine
+import Training
+
+/// `landslide waveform`: the full-waveform transformer (SPEC.md §2).
+struct WaveformCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "waveform",
+    abstract:
+      "Full-waveform transformer: synthetic data, training, the variant benchmark, explanations.",
+    subcommands: [
+      WaveformSynth.self, WaveformTrain.self, WaveformBenchmarkCommand.self,
+      WaveformExplain.self,
+    ])
+}
+
+/// What `waveform train` and `waveform benchmark` share: the config, the data and the MPI
+/// job they run in.
+struct WaveformDataOptions: ParsableArguments {
+  @Option(help: "Config (YAML); see configs/waveform.yaml.")
+  var config = "configs/waveform.yaml"
+
+  @Option(
+    name: .customLong("set"),
+    help: ArgumentHelp("Override one config key; repeatable.", valueName: "section.key=value"))
+  var overrides: [String] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "Directory with series.npy, static.npy and labels.npy (default: the config's synthetic scenario).",
+      valueName: "dir"))
+  var data: String?
+
+  @Option(help: "Compute threads (default: every core this process may use).")
+  var threads: Int = ComputeThreads.available
+
+  func load() throws -> (config: WaveformConfig, data: WaveformDataset, split: WaveformSplit) {
+    let settings = try WaveformConfig.load(file: config, overrides: overrides)
+    let dataset =
+      try data.map { directory throws(TrainingError) in
+        try WaveformDataset.read(directory: directory, sampleRate: settings.scenario.sampleRate)
+      } ?? WaveformDataset.synthetic(settings.scenario)
+    return (settings, dataset, try WaveformSplit(sites: dataset.sites, config: settings.split))
+  }
+
+  /// A hash of the config file's text and the overrides, in order.
+  func configHash() throws -> String {
+    let text = try String(contentsOfFile: config, encoding: .utf8)
+    let bytes = Array((text + "\n" + overrides.joined(separator: "\n")).utf8)
+    return String(bytes.withUnsafeBytes { SafeTensors.checksum($0) }, radix: 16)
+  }
+}
+
+/// Runs `body` on every rank of an MPI job (or alone when not launched by mpirun or srun), as
+/// `landslide train` does: an interruption exits with `StopRequest.exitCode`, any other
+/// failure on any rank ends the whole job with that rank's message.
+func runOnRanks(_ body: (Communicator?) throws -> Void) throws {
+  StopRequest.install()
+  let world = MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize() : nil
+  do {
+    try body(world)
+  } catch let error as TrainingError where error.isInterruption {
+    if world?.rank ?? 0 == 0 { print(error.description) }
+    if world != nil { MPIRuntime.finalize() }
+    throw ExitCode(StopRequest.exitCode)
+  } catch {
+    guard let world, world.size > 1 else { throw error }
+    FileHandle.standardError.write(Data("rank \(world.rank): error: \(error)\n".utf8))
+    usleep(500_000)
+    world.abort(code: 1)
+  }
+  if world != nil { MPIRuntime.finalize() }
+}
