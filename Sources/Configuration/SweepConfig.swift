@@ -32,8 +32,8 @@ public struct SweepConfig: Equatable, Sendable {
   }
 
   /// Asynchronous successive halving: at epochs min_epochs · reduction_factor^k of the
-  /// metric's stage a trial goes on only while it ranks in the top 1/reduction_factor of
-  /// the trials that reached the same epoch before it.
+  /// metric's stage a trial goes on only while it ranks in the top 1/reduction_factor
+  /// (at least the first place) of the trials that reached that epoch, itself included.
   public struct SuccessiveHalving: Equatable, Sendable {
     public var minEpochs = 1
     public var reductionFactor = 3
@@ -60,6 +60,9 @@ public struct SweepConfig: Equatable, Sendable {
   /// The training stage whose epochs the metric and successive halving follow.
   public var stage = "susceptibility"
   public var halving: SuccessiveHalving?
+  /// Runs of the sweep in which a trial may take its process down (a crash, an
+  /// out-of-memory kill) before it is recorded as failed rather than resumed again.
+  public var maxCrashes = 2
   /// The searched keys, in the file's order.
   public var space: [SweepParameter] = []
 
@@ -115,6 +118,7 @@ public struct SweepConfig: Equatable, Sendable {
     config.trials = try document.int("trials", range: 1...1_000_000)
     config.seed = try document.int("seed", default: config.seed, range: 0...Int(Int32.max))
     config.groups = try document.int("groups", range: 1...1_000_000)
+    config.maxCrashes = try document.int("max_crashes", default: config.maxCrashes, range: 1...100)
     config.metric = try document.choice("metric", default: config.metric)
     let stageNode = document.peek("stage")
     if let stage = try document.string("stage") {
@@ -246,17 +250,25 @@ public struct SweepParameter: Equatable, Sendable {
         "expected a list of values or a range {min, max, log, integer, count}, found \(node.shown)")
     }
     if key == Self.blocksTotal {
-      for value in try finiteValues(of: domain) ?? [] {
-        guard case .integer(let total) = value, total >= 4 else {
-          throw error(
-            .outOfRange, node, "expected whole block counts of at least 4 (one per stage)")
+      let wholeAtLeastFour: Bool
+      switch domain {
+      case .values(let values):
+        wholeAtLeastFour = values.allSatisfy { value in
+          if case .integer(let total) = value { return total >= 4 }
+          return false
         }
+      case .range(let min, _, _, let integer, _):
+        wholeAtLeastFour = integer && min >= 4
+      }
+      guard wholeAtLeastFour else {
+        throw error(
+          .outOfRange, node, "expected whole block counts of at least 4 (one per stage)")
       }
     }
   }
 
   /// The domain's values when it has finitely many.
-  func finiteValues(of domain: Domain) throws(ConfigError) -> [SweepValue]? {
+  func finiteValues(of domain: Domain) -> [SweepValue]? {
     switch domain {
     case .values(let values): return values
     case .range(_, _, _, _, nil): return nil
@@ -283,7 +295,7 @@ public struct SweepParameter: Equatable, Sendable {
   }
 
   /// The values every trial may draw from, when finite.
-  public var values: [SweepValue]? { try? finiteValues(of: domain) }
+  public var values: [SweepValue]? { finiteValues(of: domain) }
 
   /// A total of `total` blocks over the four ResNet stages in ResNet-34's proportions
   /// 3 : 4 : 6 : 3 (largest remainders, at least one per stage): 16 → [3, 4, 6, 3],

@@ -40,7 +40,11 @@ public enum MPIRuntime {
     guard provided >= Int32(required) else {
       throw MPIError(
         call: "MPI_Init_thread", code: provided,
-        message: "this MPI library does not support MPI_THREAD_MULTIPLE, which a sweep needs")
+        message:
+          "this MPI library provides thread level \(provided), below the \(required) requested "
+          + (concurrentThreads
+            ? "(MPI_THREAD_MULTIPLE: a sweep's coordinator thread calls MPI beside training)"
+            : "(MPI_THREAD_FUNNELED)"))
     }
     return try Communicator(handle: cmpi_comm_world())
   }

@@ -41,7 +41,7 @@ struct ResultsTable {
   /// The best trial by the sweep's metric among those with a score, and the counts.
   func summary(_ outcomes: [Int: TrialOutcome]) -> Summary {
     let scored = outcomes.compactMap { index, outcome in
-      outcome.score(config.metric).flatMap { $0.isNaN ? nil : (index, $0) }
+      outcome.status == .failed ? nil : outcome.score(config.metric).map { (index, $0) }
     }
     let best = scored.min { a, b in
       guard a.1 == b.1 else { return config.metric.higherIsBetter ? a.1 > b.1 : a.1 < b.1 }
@@ -51,12 +51,13 @@ struct ResultsTable {
     for outcome in outcomes.values { counts[outcome.status.rawValue, default: 0] += 1 }
     counts["pending"] = trials.count - outcomes.count
     return Summary(
-      metric: config.metric.rawValue, stage: config.stage, trials: trials.count, counts: counts,
+      metric: config.metric, stage: config.stage, trials: trials.count, counts: counts,
       best: best.map { Row(trial: trials[$0.0], outcome: outcomes[$0.0]!) })
   }
 
+  /// The best trial among those that did not fail, and how many trials ended how.
   struct Summary: Encodable {
-    let metric: String
+    let metric: SweepConfig.Metric
     let stage: String
     let trials: Int
     let counts: [String: Int]
@@ -117,3 +118,5 @@ struct ResultsTable {
     }
   }
 }
+
+extension SweepConfig.Metric: Encodable {}

@@ -72,8 +72,15 @@ public enum SearchSpace {
             value = values[Int(generator.next() % UInt64(values.count))]
           } else if case .range(let min, let max, let log, let integer, _) = parameter.domain {
             let fraction = Double(generator.next() >> 11) * 0x1p-53
-            value = SweepParameter.value(
-              at: fraction, min: min, max: max, log: log, integer: integer)
+            if integer && !log {
+              // Every whole number in [min, max] equally often (rounding would halve the ends).
+              let low = min.rounded(.up)
+              let count = max.rounded(.down) - low + 1
+              value = .integer(Int(low + (fraction * count).rounded(.down)))
+            } else {
+              value = SweepParameter.value(
+                at: fraction, min: min, max: max, log: log, integer: integer)
+            }
           } else {
             preconditionFailure("a domain is either finite or a range")
           }

@@ -4,10 +4,10 @@ import Foundation
 import Training
 
 /// Rank 0's side of a sweep: hands trials out in order to whichever group asks, judges
-/// rung epochs (successive halving), and records each outcome in the results table as
-/// it arrives. Group 0's leader (rank 0 itself) calls it directly; the other groups'
-/// leaders reach it through `serve`, which runs on a thread of its own beside rank 0's
-/// training and sleeps between polls, so coordinating costs no core.
+/// rung epochs (successive halving), and alone writes every trial's `result.json` and the
+/// results tables, as outcomes arrive. Group 0's leader (rank 0 itself) calls it directly;
+/// the other groups' leaders reach it through `serve`, which runs on a thread of its own
+/// beside rank 0's training and sleeps between polls, so coordinating costs no core.
 final class SweepCoordinator: @unchecked Sendable {
   private let lock = NSLock()
   private let trials: [Trial]
@@ -27,7 +27,7 @@ final class SweepCoordinator: @unchecked Sendable {
   init(
     config: SweepConfig, trials: [Trial], layout: SweepLayout, groups: Int, retryFailed: Bool,
     log: @escaping (String) -> Void
-  ) {
+  ) throws(SweepError) {
     self.trials = trials
     self.layout = layout
     self.groups = groups
@@ -35,10 +35,22 @@ final class SweepCoordinator: @unchecked Sendable {
     metric = config.metric
     table = ResultsTable(directory: layout.sweep, config: config, trials: trials)
     var outcomes: [Int: TrialOutcome] = [:]
+    var crashed: [Int] = []
     for trial in trials {
-      if let outcome = TrialOutcome.read(path: layout.result(trial.index)) {
-        outcomes[trial.index] = outcome
+      guard var outcome = TrialOutcome.read(path: layout.result(trial.index)) else { continue }
+      // Started and never ended: its process died (a crash, an out-of-memory kill, a node
+      // lost). After `max_crashes` such starts it counts as failed, so that one bad trial
+      // cannot take every later run of the sweep down with it.
+      if outcome.status == .running {
+        outcome.crashes += 1
+        outcome.status = outcome.crashes >= config.maxCrashes ? .failed : .interrupted
+        if outcome.status == .failed {
+          outcome.error =
+            "its process ended without a result in \(outcome.crashes) runs (crashed or killed)"
+        }
+        crashed.append(trial.index)
       }
+      outcomes[trial.index] = outcome
     }
     self.outcomes = outcomes
     queue = trials.map(\.index).filter { index in
@@ -50,35 +62,57 @@ final class SweepCoordinator: @unchecked Sendable {
       for trial in trials {
         let records = EpochRecord.read(path: layout.metrics(trial.index))
           .filter { $0.stage.rawValue == config.stage }
-        for (count, record) in records.enumerated() {
+        for count in records.indices {
           _ = halving?.record(
-            epoch: record.epoch, value: Self.best(metric, records[...count]) ?? .nan)
+            epoch: records[count].epoch, value: Self.best(metric, records[...count]) ?? .nan)
         }
       }
     }
-    let finished = trials.count - queue.count
+    for index in crashed { try save(index) }
+    let ended = trials.count - queue.count
     log(
       "sweep: \(trials.count) trials, \(groups) group(s); "
-        + (finished > 0 ? "\(finished) ended in an earlier run, " : "") + "\(queue.count) to run")
-  }
-
-  /// The next trial for `group`; nil when none is left (or the sweep is stopping).
-  func next(group: Int) -> Int? {
-    lock.withLock {
-      guard !draining, !StopRequest.isPending, !queue.isEmpty else {
-        groupsDone += 1
-        return nil
-      }
-      let index = queue.removeFirst()
-      log("trial \(index) on group \(group): \(trials[index].label)")
-      return index
+        + (ended > 0 ? "\(ended) ended in an earlier run, " : "") + "\(queue.count) to run")
+    if !crashed.isEmpty {
+      log(
+        "trials \(crashed.map(String.init).joined(separator: ", ")) ended without a result earlier")
+    }
+    if groups > queue.count {
+      log(
+        "warning: \(groups - queue.count) of the \(groups) groups have no trial to train; a "
+          + "smaller job (or fewer, larger groups) would use its cores better")
     }
   }
 
-  /// A trial's best metric after `epoch` of the sweep's stage: whether it goes on.
-  func report(trial: Int, epoch: Int, value: Double) -> Bool {
+  /// The next trial for `group`, recorded as running; nil when none is left (or the sweep
+  /// is stopping).
+  func next(group: Int) throws(SweepError) -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard !draining, !StopRequest.isPending, !queue.isEmpty else {
+      groupsDone += 1
+      return nil
+    }
+    let index = queue.removeFirst()
+    var outcome = outcomes[index] ?? TrialOutcome(status: .running, epochs: 0, seconds: 0)
+    outcome.status = .running
+    outcome.error = nil
+    outcomes[index] = outcome
+    try save(index)
+    log("trial \(index) on group \(group): \(trials[index].label)")
+    return index
+  }
+
+  /// A trial's best metric after `epoch` of the sweep's stage: whether it goes on. The
+  /// stage's last epoch is recorded but not judged: the trial has trained to the end.
+  func report(trial: Int, epoch: Int, value: Double, judged: Bool) -> Bool {
     lock.withLock {
-      let goesOn = halving?.record(epoch: epoch, value: value) ?? true
+      var goesOn = true
+      if judged {
+        goesOn = halving?.record(epoch: epoch, value: value) ?? true
+      } else {
+        _ = halving?.record(epoch: epoch, value: value)
+      }
       log(
         "trial \(trial) epoch \(epoch): best \(metric.rawValue) "
           + String(format: "%.4f", value) + (goesOn ? "" : "; stopped by successive halving"))
@@ -86,24 +120,29 @@ final class SweepCoordinator: @unchecked Sendable {
     }
   }
 
-  /// Records the outcome the trial's leader wrote, and rewrites the tables.
-  func finished(trial: Int) throws(SweepError) {
-    guard let outcome = TrialOutcome.read(path: layout.result(trial)) else {
-      throw SweepError("\(layout.result(trial)): missing or unreadable after trial \(trial) ended")
-    }
+  /// Records how a trial ended and rewrites the tables.
+  func finished(trial: Int, _ outcome: TrialOutcome) throws(SweepError) {
     lock.lock()
     defer { lock.unlock() }
-    do {
-      outcomes[trial] = outcome
-      if outcome.status == .interrupted { draining = true }
-      var line = "trial \(trial) \(outcome.status.rawValue) after \(Int(outcome.seconds)) s"
-      if let score = outcome.score(metric) {
-        line += ": best \(metric.rawValue) " + String(format: "%.4f", score)
-      }
-      if let error = outcome.error { line += ": \(error)" }
-      log(line)
-      try table.write(outcomes)
+    var outcome = outcome
+    // Time and crashes add up over the runs that trained the trial.
+    outcome.seconds += outcomes[trial]?.seconds ?? 0
+    outcome.crashes = outcomes[trial]?.crashes ?? 0
+    outcomes[trial] = outcome
+    if outcome.status == .interrupted { draining = true }
+    var line = "trial \(trial) \(outcome.status.rawValue) after \(Int(outcome.seconds)) s"
+    if let score = outcome.score(metric) {
+      line += ": best \(metric.rawValue) " + String(format: "%.4f", score)
     }
+    if let error = outcome.error { line += ": \(error)" }
+    log(line)
+    try save(trial)
+  }
+
+  /// Writes the trial's `result.json` and the tables (under the lock).
+  private func save(_ trial: Int) throws(SweepError) {
+    try outcomes[trial]?.write(to: layout.result(trial))
+    try table.write(outcomes)
   }
 
   /// Once every group has been told that nothing is left.
@@ -125,18 +164,26 @@ final class SweepCoordinator: @unchecked Sendable {
           usleep(2_000)
           continue
         }
-        let (message, source): ([Double], Int) = try world.receive(
+        let (values, source): ([Double], Int) = try world.receive(
           count: SweepMessage.length, tag: SweepMessage.requestTag)
-        let request = SweepMessage(message)
+        let request = try SweepMessage(values, from: source)
         switch request.kind {
         case .next:
-          let trial = next(group: source / groupSize)
+          let trial = try next(group: source / groupSize)
           try world.send([Double(trial ?? -1)], to: source, tag: SweepMessage.replyTag)
         case .report:
-          let goesOn = report(trial: request.trial, epoch: request.epoch, value: request.value)
+          let goesOn = report(
+            trial: request.trial, epoch: request.epoch, value: request.value,
+            judged: request.judged)
           try world.send([goesOn ? 1.0 : 0.0], to: source, tag: SweepMessage.replyTag)
         case .finished:
-          try finished(trial: request.trial)
+          let (bytes, _): ([UInt8], Int) = try world.receive(
+            count: request.epoch, from: source, tag: SweepMessage.outcomeTag)
+          guard let outcome = try? JSONDecoder().decode(TrialOutcome.self, from: Data(bytes))
+          else {
+            throw SweepError("rank \(source) sent an unreadable outcome for trial \(request.trial)")
+          }
+          try finished(trial: request.trial, outcome)
         }
       }
     } catch let error as SweepError {
@@ -146,11 +193,11 @@ final class SweepCoordinator: @unchecked Sendable {
     }
   }
 
-  /// The best value of `metric` over `records`.
+  /// The best finite value of `metric` over `records`.
   static func best(_ metric: SweepConfig.Metric, _ records: ArraySlice<EpochRecord>) -> Double? {
     switch metric {
-    case .validationLoss: return records.map(\.validationLoss).min()
-    case .validationAUC: return records.compactMap(\.validationAUC).filter { !$0.isNaN }.max()
+    case .validationLoss: return records.map(\.validationLoss).filter(\.isFinite).min()
+    case .validationAUC: return records.compactMap(\.validationAUC).filter(\.isFinite).max()
     }
   }
 }
@@ -160,28 +207,39 @@ struct SweepMessage {
   enum Kind: Int { case next, report, finished }
   static let requestTag = 7101
   static let replyTag = 7102
-  static let length = 4
+  /// The JSON of a finished trial's outcome, after its `.finished` request.
+  static let outcomeTag = 7103
+  static let length = 5
 
   var kind: Kind
   var trial = 0
+  /// The epoch of a report; the outcome's byte count of a `.finished` request.
   var epoch = 0
   var value = 0.0
+  var judged = true
 
-  init(_ kind: Kind, trial: Int = 0, epoch: Int = 0, value: Double = 0) {
+  init(_ kind: Kind, trial: Int = 0, epoch: Int = 0, value: Double = 0, judged: Bool = true) {
     self.kind = kind
     self.trial = trial
     self.epoch = epoch
     self.value = value
+    self.judged = judged
   }
 
-  init(_ values: [Double]) {
-    kind = Kind(rawValue: Int(values[0])) ?? .next
+  init(_ values: [Double], from source: Int) throws(SweepError) {
+    guard let kind = Kind(rawValue: Int(values[0])) else {
+      throw SweepError("rank \(source) sent an unknown sweep request (\(values[0]))")
+    }
+    self.kind = kind
     trial = Int(values[1])
     epoch = Int(values[2])
     value = values[3]
+    judged = values[4] != 0
   }
 
-  var values: [Double] { [Double(kind.rawValue), Double(trial), Double(epoch), value] }
+  var values: [Double] {
+    [Double(kind.rawValue), Double(trial), Double(epoch), value, judged ? 1 : 0]
+  }
 }
 
 /// How a group leader reaches the coordinator: directly on rank 0, by messages elsewhere.
@@ -191,29 +249,33 @@ enum TrialDispatch {
 
   func next() throws(SweepError) -> Int? {
     switch self {
-    case .local(let coordinator, let group): return coordinator.next(group: group)
+    case .local(let coordinator, let group): return try coordinator.next(group: group)
     case .remote:
       let trial = try exchange(SweepMessage(.next))
       return trial < 0 ? nil : Int(trial)
     }
   }
 
-  func report(trial: Int, epoch: Int, value: Double) throws(SweepError) -> Bool {
+  func report(trial: Int, epoch: Int, value: Double, judged: Bool) throws(SweepError) -> Bool {
     switch self {
     case .local(let coordinator, _):
-      return coordinator.report(trial: trial, epoch: epoch, value: value)
+      return coordinator.report(trial: trial, epoch: epoch, value: value, judged: judged)
     case .remote:
-      return try exchange(SweepMessage(.report, trial: trial, epoch: epoch, value: value)) != 0
+      let message = SweepMessage(.report, trial: trial, epoch: epoch, value: value, judged: judged)
+      return try exchange(message) != 0
     }
   }
 
-  func finished(trial: Int) throws(SweepError) {
+  func finished(trial: Int, _ outcome: TrialOutcome) throws(SweepError) {
     switch self {
-    case .local(let coordinator, _): try coordinator.finished(trial: trial)
+    case .local(let coordinator, _): try coordinator.finished(trial: trial, outcome)
     case .remote(let world):
       do {
+        let bytes = Array(try JSONEncoder().encode(outcome))
         try world.send(
-          SweepMessage(.finished, trial: trial).values, to: 0, tag: SweepMessage.requestTag)
+          SweepMessage(.finished, trial: trial, epoch: bytes.count).values, to: 0,
+          tag: SweepMessage.requestTag)
+        try world.send(bytes, to: 0, tag: SweepMessage.outcomeTag)
       } catch {
         throw SweepError("rank \(world.rank): reporting trial \(trial) to rank 0: \(error)")
       }
@@ -241,6 +303,7 @@ struct SweepLayout {
   let runDirectory: String
 
   var sweep: String { join(runDirectory, "sweep") }
+  var plan: String { join(sweep, "plan.json") }
   func trial(_ index: Int) -> String { join(sweep, "trials", String(format: "%04d", index)) }
   func result(_ index: Int) -> String { join(trial(index), "result.json") }
   func metrics(_ index: Int) -> String { join(trial(index), "metrics.jsonl") }

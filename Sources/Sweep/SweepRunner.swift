@@ -5,6 +5,10 @@ import GeoData
 import TensorEngine
 import Training
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Runs a sweep on the job's ranks: they split into groups, each group trains one trial
 /// at a time with the data-parallel trainer on its own communicator, and rank 0 (which
 /// also trains, in group 0) coordinates from a thread. Every trial's folder holds its
@@ -70,11 +74,11 @@ public final class SweepRunner {
     } catch {
       throw SweepError("\(config.base): cannot read the run config (\(error.localizedDescription))")
     }
-    try checkSameSweep()
+    try checkSamePlan()
   }
 
   /// Runs the trials this job can; returns whether it stopped on request (SIGTERM or
-  /// SIGUSR1) with trials left to resume.
+  /// SIGUSR1) with trials left to resume. Throws only what ends the job.
   public func run(log: @escaping (String) -> Void) throws(SweepError) -> Bool {
     let say: (String) -> Void = rank == 0 ? log : { _ in }
     let settings: LandslideConfig
@@ -83,47 +87,50 @@ public final class SweepRunner {
     } catch {
       throw SweepError("\(config.file): base: \(error)")
     }
-    // Rank 0 records the sweep and prepares the data; the others then find them ready.
+    // Rank 0 records the plan and prepares the data; the others then find them ready.
     if rank == 0 {
-      try recordSweep()
-      _ = try training { () throws(TrainingError) in
+      try recordPlan()
+      _ = try wrapping { () throws(TrainingError) in
         try StudyData.ensure(settings, in: dataDirectory, log: say)
       }
     }
     try collective("barrier") { () throws(MPIError) in try world?.barrier() }
-    let study = try training { () throws(TrainingError) in
+    let study = try wrapping { () throws(TrainingError) in
       try StudyData.ensure(settings, in: dataDirectory, log: { _ in })
     }
     let shards: ShardSet
     do { shards = try ShardSet(directory: study.shards) } catch {
       throw SweepError("\(study.shards): \(error)")
     }
-    let groupIndex = rank / groupSize
     let group = try collective("splitting the job into groups") { () throws(MPIError) in
-      try world?.split(color: groupIndex, key: rank)
+      try world?.split(color: rank / groupSize, key: rank)
     }
     let leader = (group?.rank ?? 0) == 0
 
     var coordinator: SweepCoordinator?
-    var server: (done: DispatchSemaphore, failure: LockedBox<SweepError?>)?
+    var serverDone: DispatchSemaphore?
     if rank == 0 {
-      let local = SweepCoordinator(
+      let local = try SweepCoordinator(
         config: config, trials: trials, layout: layout, groups: groups, retryFailed: retryFailed,
         log: say)
       coordinator = local
       if let world, groups > 1 {
         let done = DispatchSemaphore(value: 0)
-        let failure = LockedBox<SweepError?>(nil)
         let groupSize = groupSize
         let thread = Thread {
-          do { try local.serve(world, groupSize: groupSize) } catch {
-            failure.value = error as? SweepError ?? SweepError("\(error)")
+          do {
+            try local.serve(world, groupSize: groupSize)
+          } catch {
+            // The other groups wait on this thread's replies: end the job, never strand them.
+            FileHandle.standardError.write(Data("rank 0: error: \(error)\n".utf8))
+            usleep(500_000)
+            world.abort(code: 1)
           }
           done.signal()
         }
         thread.name = "sweep coordinator"
         thread.start()
-        server = (done, failure)
+        serverDone = done
       }
     }
     let dispatch: TrialDispatch? =
@@ -142,15 +149,9 @@ public final class SweepRunner {
         trial, group: group, shards: shards, staticCount: study.manifest.staticPredictors.count,
         dispatch: dispatch)
       interrupted = interrupted || outcome.status == .interrupted
-      if leader {
-        try outcome.write(to: layout.result(trial.index))
-        try dispatch?.finished(trial: trial.index)
-      }
+      try dispatch?.finished(trial: trial.index, outcome)
     }
-    if let server {
-      server.done.wait()
-      if let failure = server.failure.value { throw failure }
-    }
+    serverDone?.wait()
     if let coordinator {
       let summary = try coordinator.conclude()
       say(Self.describe(summary, in: layout.sweep))
@@ -162,129 +163,189 @@ public final class SweepRunner {
     return stopped[0] != 0
   }
 
-  /// Trains one trial on this rank's group; errors become a failed outcome.
+  /// Trains one trial on this rank's group and returns how it ended (the leader's view).
+  /// Failures every rank of the group shares become a failed outcome; a failure on some
+  /// ranks only is thrown, to end the job, since the others may wait in a collective
+  /// forever (the trial stays `running`, and a later run counts it as a crash).
   private func runTrial(
     _ trial: Trial, group: Communicator?, shards: ShardSet, staticCount: Int,
     dispatch: TrialDispatch?
   ) throws(SweepError) -> TrialOutcome {
     let leader = (group?.rank ?? 0) == 0
+    let ranks = group?.size ?? 1
     let directory = layout.trial(trial.index)
-    let earlier = TrialOutcome.read(path: layout.result(trial.index))
-    let logFile = leader ? TrialLog(path: layout.log(trial.index)) : nil
+    let checkpoints = layout.checkpoints(trial.index)
     let start = ContinuousClock.now
-    var outcome = TrialOutcome(
-      status: .completed, epochs: 0, seconds: earlier?.seconds ?? 0)
+    var outcome = TrialOutcome(status: .completed, epochs: 0, seconds: 0)
     var trainer: EnsembleTrainer?
-    do {
-      if leader {
+    func finish(_ status: TrialOutcome.Status, error: String? = nil) -> TrialOutcome {
+      let records = (trainer?.records ?? []).filter { $0.stage.rawValue == config.stage }
+      outcome.status = status
+      outcome.error = error
+      outcome.epochs = records.count
+      outcome.bestValidationLoss = SweepCoordinator.best(.validationLoss, records[...])
+      outcome.bestValidationAUC = SweepCoordinator.best(.validationAUC, records[...])
+      outcome.seconds = (ContinuousClock.now - start).seconds
+      return outcome
+    }
+
+    // The leader makes the folder and picks the checkpoint to resume from; the group
+    // agrees before any rank builds a trainer.
+    var resumeStep: [Int64] = [-1]
+    var setupError: String?
+    let logFile = leader ? TrialLog(path: layout.log(trial.index)) : nil
+    if leader {
+      do {
         try FileManager.default.createDirectory(
           atPath: directory, withIntermediateDirectories: true)
-      }
-      let settings = try LandslideConfig.load(
-        file: config.base, overrides: config.baseOverrides + trial.overrides)
-      let training = try EnsembleTrainer(
-        config: settings, shards: shards, staticCount: staticCount,
-        metricsPath: layout.metrics(trial.index),
-        communicator: (group?.size ?? 1) > 1 ? group : nil,
-        log: { logFile?.write($0) })
-      trainer = training
-      training.checkpointDirectory = layout.checkpoints(trial.index)
-      training.configHash = hash(trial)
-      if let checkpoint = EnsembleTrainer.newestValidCheckpoint(
-        in: layout.checkpoints(trial.index), warn: { logFile?.write("warning: \($0)") })
-      {
-        try training.resume(from: checkpoint)
-      }
-      let stage = config.stage
-      let metric = config.metric
-      training.epochEnded = { [unowned training] record throws(TrainingError) in
-        guard record.stage.rawValue == stage else { return true }
-        let records = training.records.filter { $0.stage.rawValue == stage }
-        var goesOn: [Int32] = [1]
-        do {
-          if let dispatch {
-            let best = SweepCoordinator.best(metric, records[...]) ?? .nan
-            goesOn[0] =
-              try dispatch.report(trial: trial.index, epoch: record.epoch, value: best) ? 1 : 0
-          }
-          try group?.broadcast(&goesOn)
-        } catch {
-          throw TrainingError("\(error)")
-        }
-        return goesOn[0] != 0
-      }
-      try training.train()
-      if leader {
-        let final = (layout.checkpoints(trial.index) as NSString)
-          .appendingPathComponent("final.safetensors")
-        try EnsembleCheckpoint.write(training.ensemble, to: final)
-        outcome.checkpoint = final
-      }
-    } catch let error as TrainingError where error.isInterruption {
-      outcome.status = .interrupted
-      outcome.checkpoint = trainer?.latestCheckpoint
-    } catch let error as TrainingError where error.isPruned {
-      outcome.status = .pruned
-      outcome.checkpoint = trainer?.latestCheckpoint
-    } catch {
-      outcome.status = .failed
-      outcome.error = "\(error)"
-      logFile?.write("error: \(error)")
-    }
-    let records = (trainer?.records ?? []).filter { $0.stage.rawValue == config.stage }
-    outcome.epochs = records.count
-    outcome.bestValidationLoss = SweepCoordinator.best(.validationLoss, records[...])
-    outcome.bestValidationAUC = SweepCoordinator.best(.validationAUC, records[...])
-    outcome.seconds += (ContinuousClock.now - start).seconds
-    return outcome
-  }
-
-  /// Identifies a trial's run config: its checkpoints resume only into the same one.
-  private func hash(_ trial: Trial) -> String {
-    let text = ([baseText] + config.baseOverrides + trial.overrides).joined(separator: "\n")
-    let bytes = Array(text.utf8)
-    return String(bytes.withUnsafeBytes { SafeTensors.checksum($0) }, radix: 16)
-  }
-
-  /// The sweep and base files as first run, kept beside the results.
-  private var recordedFiles: [(copy: String, text: () throws -> String)] {
-    [
-      (
-        (layout.sweep as NSString).appendingPathComponent("sweep.yaml"),
+        if let checkpoint = EnsembleTrainer.newestValidCheckpoint(
+          in: checkpoints, warn: { logFile?.write("warning: \($0)") })
         {
-          try String(contentsOfFile: self.config.file, encoding: .utf8)
+          resumeStep[0] = Int64(EnsembleTrainer.stepNumber(of: checkpoint) ?? -1)
         }
-      ),
-      ((layout.sweep as NSString).appendingPathComponent("base.yaml"), { self.baseText }),
-    ]
+      } catch {
+        setupError = "\(directory): \(error.localizedDescription)"
+      }
+    }
+    try collective("sharing the checkpoint to resume") { () throws(MPIError) in
+      try group?.broadcast(&resumeStep)
+    }
+    if setupError == nil {
+      do {
+        let settings = try LandslideConfig.load(
+          file: config.base, overrides: config.baseOverrides + trial.overrides)
+        let training = try EnsembleTrainer(
+          config: settings, shards: shards, staticCount: staticCount,
+          metricsPath: layout.metrics(trial.index), communicator: ranks > 1 ? group : nil,
+          log: { logFile?.write($0) })
+        trainer = training
+        training.checkpointDirectory = checkpoints
+        training.configHash = ConfigHash.of(
+          text: baseText, overrides: config.baseOverrides + trial.overrides)
+        if resumeStep[0] >= 0 {
+          try training.resume(
+            from: EnsembleTrainer.stepCheckpoint(in: checkpoints, step: Int(resumeStep[0])))
+        }
+      } catch {
+        setupError = "\(error)"
+      }
+    }
+    var failedRanks: [Int32] = [setupError == nil ? 0 : 1]
+    try collective("agreeing on the trial's set-up") { () throws(MPIError) in
+      try group?.allReduce(&failedRanks, .sum)
+    }
+    guard failedRanks[0] == 0, let trainer else {
+      if let setupError, !leader {
+        FileHandle.standardError.write(
+          Data("rank \(rank): trial \(trial.index): \(setupError)\n".utf8))
+      }
+      logFile?.write("error: \(setupError ?? "set-up failed on other ranks of the group")")
+      return finish(
+        .failed,
+        error: setupError ?? "set-up failed on \(failedRanks[0]) other rank(s) of the group")
+    }
+
+    // Successive halving: the leader reports each epoch of the sweep's stage and the
+    // group follows rank 0's answer.
+    var unreachable: SweepError?
+    let stage = config.stage
+    let metric = config.metric
+    let rank = rank
+    let lastEpoch = TrainingStage(rawValue: stage).map(trainer.maxEpochs) ?? 0
+    trainer.epochEnded = { [unowned trainer] record throws(TrainingError) in
+      guard record.stage.rawValue == stage else { return true }
+      let records = trainer.records.filter { $0.stage.rawValue == stage }
+      var goesOn: [Int32] = [1]
+      do {
+        if let dispatch {
+          let best = SweepCoordinator.best(metric, records[...]) ?? .nan
+          goesOn[0] =
+            try dispatch.report(
+              trial: trial.index, epoch: record.epoch, value: best,
+              judged: record.epoch < lastEpoch) ? 1 : 0
+        }
+        try group?.broadcast(&goesOn)
+      } catch let error as SweepError {
+        unreachable = error
+        throw TrainingError(error.description)
+      } catch {
+        unreachable = SweepError("rank \(rank): trial \(trial.index): \(error)")
+        throw TrainingError("\(error)")
+      }
+      return goesOn[0] != 0
+    }
+    do {
+      try trainer.train()
+    } catch  where error.isInterruption {
+      outcome.checkpoint = trainer.latestCheckpoint
+      return finish(.interrupted)
+    } catch  where error.isPruned {
+      outcome.checkpoint = trainer.latestCheckpoint
+      return finish(.pruned)
+    } catch  where error.isOnEveryRank || (ranks == 1 && unreachable == nil) {
+      logFile?.write("error: \(error)")
+      return finish(.failed, error: error.description)
+    } catch {
+      throw unreachable
+        ?? SweepError(
+          "rank \(rank): trial \(trial.index) (\(trial.label)) failed on this rank alone, so "
+            + "the group cannot go on together: \(error). Running the sweep again resumes it; "
+            + "after \(config.maxCrashes) such runs it is recorded as failed.")
+    }
+    if leader {
+      let final = (checkpoints as NSString).appendingPathComponent("final.safetensors")
+      do {
+        try EnsembleCheckpoint.write(trainer.ensemble, to: final)
+        outcome.checkpoint = final
+      } catch {
+        logFile?.write("error: \(error)")
+        return finish(.failed, error: "\(error)")
+      }
+    }
+    return finish(.completed)
   }
 
-  /// A run directory continues only the sweep it was made by: trial numbers mean nothing
-  /// against another search space or base config.
-  private func checkSameSweep() throws(SweepError) {
-    for (copy, text) in recordedFiles {
-      guard let recorded = try? String(contentsOfFile: copy, encoding: .utf8) else { continue }
-      let current: String
-      do { current = try text() } catch {
-        throw SweepError("cannot read \(config.file) (\(error.localizedDescription))")
-      }
-      guard recorded == current else {
-        throw SweepError(
-          "\(layout.sweep) holds a sweep made from other files (\(copy) differs from "
-            + "\(copy.hasSuffix("base.yaml") ? config.base : config.file)); use a new --run-dir")
-      }
+  /// What the run directory's trials mean: a re-run must make the same trials from the
+  /// same base, or their results and checkpoints would be mixed with another sweep's.
+  /// `groups`, comments and the order of unrelated keys may change between runs.
+  private var plan: Plan {
+    Plan(
+      base: ConfigHash.of(text: baseText, overrides: config.baseOverrides),
+      trials: trials.map(\.overrides))
+  }
+
+  private struct Plan: Codable, Equatable {
+    let base: String
+    let trials: [[String]]
+  }
+
+  private func checkSamePlan() throws(SweepError) {
+    guard let data = FileManager.default.contents(atPath: layout.plan) else { return }
+    guard let recorded = try? JSONDecoder().decode(Plan.self, from: data) else {
+      throw SweepError(
+        "\(layout.plan): unreadable; it records which sweep this run directory holds")
+    }
+    guard recorded == plan else {
+      let what =
+        recorded.base != plan.base
+        ? "its base run config (\(config.base)) or `set` differ"
+        : "its search space makes other trials"
+      throw SweepError(
+        "\(layout.sweep) holds another sweep: \(what) than when it started (see \(layout.plan)); "
+          + "use a new --run-dir")
     }
   }
 
-  private func recordSweep() throws(SweepError) {
+  private func recordPlan() throws(SweepError) {
+    guard !FileManager.default.fileExists(atPath: layout.plan) else { return }
     do {
       try FileManager.default.createDirectory(
         atPath: layout.sweep, withIntermediateDirectories: true)
-      for (copy, text) in recordedFiles where !FileManager.default.fileExists(atPath: copy) {
-        try AtomicFile.write(Data(try text().utf8), to: copy)
-      }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+      try AtomicFile.write(try encoder.encode(plan), to: layout.plan)
     } catch {
-      throw SweepError("\(layout.sweep): cannot record the sweep's files (\(error))")
+      throw SweepError("\(layout.plan): cannot record the sweep's plan (\(error))")
     }
   }
 
@@ -292,15 +353,15 @@ public final class SweepRunner {
     let counts = summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }
       .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     var text = "sweep: \(summary.trials) trials (\(counts))"
-    if let best = summary.best, let score = best.outcome.score(config: summary.metric) {
+    if let best = summary.best, let score = best.outcome.score(summary.metric) {
       text +=
-        "; best: trial \(best.trial.index) (\(best.trial.label)), \(summary.metric) "
+        "; best: trial \(best.trial.index) (\(best.trial.label)), \(summary.metric.rawValue) "
         + String(format: "%.4f", score)
     }
     return text + "\nresults in \(directory)/results.csv, results.jsonl and summary.json"
   }
 
-  private func training<Value>(_ body: () throws(TrainingError) -> Value) throws(SweepError)
+  private func wrapping<Value>(_ body: () throws(TrainingError) -> Value) throws(SweepError)
     -> Value
   {
     do { return try body() } catch { throw SweepError(error.description) }
@@ -310,23 +371,6 @@ public final class SweepRunner {
     throws(SweepError) -> Value
   {
     do { return try body() } catch { throw SweepError("rank \(rank): \(what): \(error)") }
-  }
-}
-
-extension TrialOutcome {
-  func score(config metric: String) -> Double? {
-    SweepConfig.Metric(rawValue: metric).flatMap { score($0) }
-  }
-}
-
-/// A value shared between threads under a lock.
-final class LockedBox<Value>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var stored: Value
-  init(_ value: Value) { stored = value }
-  var value: Value {
-    get { lock.withLock { stored } }
-    set { lock.withLock { stored = newValue } }
   }
 }
 

@@ -14,6 +14,8 @@ public struct TrialOutcome: Codable, Equatable, Sendable {
     case failed
     /// Stopped by SIGTERM or SIGUSR1 after a checkpoint; a re-run resumes it.
     case interrupted
+    /// Handed to a group and not ended yet; found so by a later run, its process died.
+    case running
 
     /// Whether a re-run leaves the trial alone.
     func isFinal(retryingFailed: Bool) -> Bool {
@@ -32,9 +34,11 @@ public struct TrialOutcome: Codable, Equatable, Sendable {
   public var seconds: Double
   public var checkpoint: String?
   public var error: String?
+  /// Runs of the sweep whose process died while training this trial.
+  public var crashes = 0
 
   enum CodingKeys: String, CodingKey {
-    case status, epochs, seconds, checkpoint, error
+    case status, epochs, seconds, checkpoint, error, crashes
     case bestValidationLoss = "best_validation_loss"
     case bestValidationAUC = "best_validation_auc"
   }
@@ -50,6 +54,12 @@ public struct TrialOutcome: Codable, Equatable, Sendable {
   }
 
   func write(to path: String) throws(SweepError) {
+    do {
+      try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    } catch {
+      throw SweepError("\(path): cannot make its folder (\(error.localizedDescription))")
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     do {

@@ -220,7 +220,7 @@ public final class EnsembleTrainer {
   static let stepKey = "global_step"
 
   /// Most epochs of a stage (0 skips it).
-  func maxEpochs(_ stage: TrainingStage) -> Int {
+  public func maxEpochs(_ stage: TrainingStage) -> Int {
     switch stage {
     case .susceptibility: config.training.maxEpochs
     case .densityLog: config.density.stageEpochs[0]
@@ -314,9 +314,12 @@ public final class EnsembleTrainer {
         adam.update(learningRate: schedule.learningRate(at: adam.step))
         globalStep += 1
         guard try allFinite(loss) else {
-          throw TrainingError(
-            "stage \(stage.rawValue) epoch \(epoch) step \(step + 1): the loss is \(loss); training "
+          var error = TrainingError(
+            "stage \(stage.rawValue) epoch \(epoch) step \(step + 1): the training loss is not "
+              + "finite (\(ranks > 1 ? "on at least one rank; here \(loss)" : "\(loss)")); training "
               + "diverged (try a lower training.learning_rate)")
+          error.isOnEveryRank = true
+          throw error
         }
         lossSum += loss
         progress.update(
@@ -340,6 +343,13 @@ public final class EnsembleTrainer {
       lossSum = try sum(lossSum) / Double(ranks)
       let seconds = (ContinuousClock.now - start).seconds
       let validation = try validationLoss(stage, validationUnits)
+      guard validation.isFinite else {
+        var error = TrainingError(
+          "stage \(stage.rawValue) epoch \(epoch): the validation loss is \(validation); training "
+            + "diverged (try a lower training.learning_rate)")
+        error.isOnEveryRank = true
+        throw error
+      }
       let improved = validation < best
       if improved {
         best = validation
@@ -376,6 +386,7 @@ public final class EnsembleTrainer {
         var pruned = TrainingError(
           "stage \(stage.rawValue) stopped after epoch \(epoch) by the sweep")
         pruned.isPruned = true
+        pruned.isOnEveryRank = true
         throw pruned
       }
       if try stopRequested() { throw interruption() }
@@ -461,8 +472,7 @@ public final class EnsembleTrainer {
     guard let json = try? encoder.encode(position) else {
       throw TrainingError("cannot encode the training position")
     }
-    let path = (directory as NSString).appendingPathComponent(
-      String(format: "step-%08d.safetensors", globalStep))
+    let path = Self.stepCheckpoint(in: directory, step: globalStep)
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       try EnsembleCheckpoint.write(
@@ -499,7 +509,13 @@ public final class EnsembleTrainer {
     }
   }
 
-  static func stepNumber(of path: String) -> Int? {
+  /// The checkpoint file of optimiser step `step` in `directory`.
+  public static func stepCheckpoint(in directory: String, step: Int) -> String {
+    (directory as NSString).appendingPathComponent(String(format: "step-%08d.safetensors", step))
+  }
+
+  /// The step number in a `step-NNNNNNNN.safetensors` name.
+  public static func stepNumber(of path: String) -> Int? {
     let name = (path as NSString).lastPathComponent
     return Int(name.dropFirst("step-".count).prefix { $0.isNumber })
   }
@@ -509,6 +525,7 @@ public final class EnsembleTrainer {
       "stopped on request after step \(globalStep); checkpoint "
         + (latestCheckpoint ?? "(none: no checkpoint directory)"))
     error.isInterruption = true
+    error.isOnEveryRank = true
     return error
   }
 
@@ -549,7 +566,10 @@ public final class EnsembleTrainer {
     var failed: [Int32] = [failure == nil ? 0 : 1]
     do { try communicator.broadcast(&failed) } catch { throw TrainingError(error.description) }
     guard failed[0] == 0 else {
-      throw failure ?? TrainingError("rank 0 could not write training output (its log says why)")
+      var error =
+        failure ?? TrainingError("rank 0 could not write training output (its log says why)")
+      error.isOnEveryRank = true
+      throw error
     }
   }
 

@@ -51,6 +51,10 @@ public struct TrainingError: Error, CustomStringConvertible {
   public var isInterruption = false
   /// Training ended early because `EnsembleTrainer.epochEnded` said so (a sweep's pruning).
   public var isPruned = false
+  /// Every rank of the trainer's communicator threw it at the same point (an agreed stop,
+  /// divergence, a failed write on rank 0), so all can go on to other work together; any
+  /// other error may leave ranks waiting in a collective.
+  public var isOnEveryRank = false
 
   public init(_ description: String) { self.description = description }
 }

@@ -49,6 +49,10 @@ struct Sweep: ParsableCommand {
   var ranks: Int?
 
   func run() throws {
+    if let ranks {
+      guard dryRun else { throw ValidationError("--ranks applies to --dry-run only") }
+      guard ranks >= 1 else { throw ValidationError("--ranks must be at least 1") }
+    }
     StopRequest.install()
     let world =
       MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize(concurrentThreads: true) : nil
@@ -72,6 +76,11 @@ struct Sweep: ParsableCommand {
           + "\(runner.groups) group(s) of \(runner.groupSize) rank(s)")
     }
     if dryRun {
+      if rank == 0, runner.groups > runner.trials.count {
+        print(
+          "warning: \(runner.groups) groups for \(runner.trials.count) trials leave "
+            + "\(runner.groups - runner.trials.count) idle; set `groups` in \(config)")
+      }
       if rank == 0 {
         for trial in runner.trials {
           print(

@@ -48,9 +48,7 @@ struct WaveformDataOptions: ParsableArguments {
 
   /// A hash of the config file's text and the overrides, in order.
   func configHash() throws -> String {
-    let text = try String(contentsOfFile: config, encoding: .utf8)
-    let bytes = Array((text + "\n" + overrides.joined(separator: "\n")).utf8)
-    return String(bytes.withUnsafeBytes { SafeTensors.checksum($0) }, radix: 16)
+    ConfigHash.of(text: try String(contentsOfFile: config, encoding: .utf8), overrides: overrides)
   }
 }
 

@@ -71,9 +71,12 @@ import Testing
     let log = root.appendingPathComponent("log")
     let process = try SignalTests.start(
       ["sweep", "--threads", "1", "--run-dir", stopped.path] + common, mpiRanks: 3, log: log)
-    let results = stopped.appendingPathComponent("sweep/results.jsonl")
     let deadline = Date().addingTimeInterval(120)
-    while Date() < deadline, (try? Data(contentsOf: results))?.isEmpty ?? true { usleep(50_000) }
+    while Date() < deadline,
+      !((try? Self.rows(stopped)) ?? []).contains(where: { $0.status == "completed" })
+    {
+      usleep(50_000)
+    }
     // Every rank is signalled, as SLURM does (mpirun here inherits the test runner's
     // signal mask, with SIGUSR1 blocked, so it would not pass the signal on).
     let ranks = try Launcher.run(
@@ -88,6 +91,9 @@ import Testing
     let before = try Self.rows(stopped)
     let ended = before.filter { $0.status == "completed" }
     #expect(!ended.isEmpty && ended.count < 4, "\(output)")
+    // Trials 2 and 3 (six blocks) run longest: at least one was stopped mid-way.
+    let resumable = before.filter { $0.status == "interrupted" && $0.checkpoint != nil }
+    #expect(!resumable.isEmpty, "\(before)")
 
     let again = try Self.sweep(common + ["--run-dir", stopped.path], ranks: 3)
     #expect(again.status == 0, "\(again.standardError)")
@@ -95,7 +101,7 @@ import Testing
     let after = try Self.rows(stopped)
     // Ended trials were not trained again: their rows are unchanged.
     for row in ended { #expect(after[row.trial] == row) }
-    for row in before where row.status == "interrupted" && row.checkpoint != nil {
+    for row in resumable {
       let trialLog = try String(
         contentsOf: stopped.appendingPathComponent(
           String(format: "sweep/trials/%04d/log.txt", row.trial)),
@@ -107,9 +113,10 @@ import Testing
     #expect(after.map(\.bestValidationAuc) == expected.map(\.bestValidationAuc))
   }
 
-  /// Two ranks in one group (data parallel within each trial) with successive halving:
-  /// a trial whose checkpoint folder cannot be made fails on both ranks alike, is recorded
-  /// as failed with the reason, and the sweep goes on to the next trial.
+  /// Four ranks as two groups of two (rank 0's coordinator thread serving the other group
+  /// while rank 0 trains data-parallel in its own), with successive halving: a trial whose
+  /// checkpoint folder cannot be made fails on both ranks of its group alike, is recorded
+  /// as failed with the reason, and the sweep goes on.
   @Test func failedTrialIsRecordedAndTheSweepGoesOn() throws {
     let root = try TestPaths.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }
@@ -117,7 +124,7 @@ import Testing
     try """
     base: \(TestPaths.repositoryRoot.path)/configs/tiny.yaml
     set: {density.stage_epochs: [0, 0, 0], density.joint_epochs: 0}
-    groups: 1
+    groups: 2
     successive_halving: {min_epochs: 1, reduction_factor: 2}
     space:
       training.learning_rate: [1.0e-3, 1.0e-2, 3.0e-3]
@@ -127,9 +134,10 @@ import Testing
     try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: true)
     _ = FileManager.default.createFile(
       atPath: blocked.appendingPathComponent("checkpoints").path, contents: Data())
-    let result = try Self.sweep(["--config", file.path, "--run-dir", run.path], ranks: 2)
+    let result = try Self.sweep(["--config", file.path, "--run-dir", run.path], ranks: 4)
     #expect(result.status == 0, "\(result.standardError)")
-    #expect(result.standardOutput.contains("on 1 group(s) of 2 rank(s)"))
+    #expect(result.standardOutput.contains("on 2 group(s) of 2 rank(s)"))
+    #expect(result.standardOutput.contains(" on group 1: "))
     let rows = try Self.rows(run)
     #expect(rows.map(\.trial) == [0, 1, 2])
     #expect(rows[0].status == "completed")
@@ -139,6 +147,51 @@ import Testing
     let summary = try String(
       contentsOf: run.appendingPathComponent("sweep/summary.json"), encoding: .utf8)
     #expect(summary.contains("\"failed\" : 1"))
+  }
+
+  /// One process, trials one after another, so successive halving decides the same way
+  /// every time: on sweep-tiny's grid with η = 2 the first trial trains to the end and
+  /// the three after it rank below it at epoch 1. A trial left `running` by a process that
+  /// died is resumed until it has done so `max_crashes` times, then recorded as failed.
+  @Test func successiveHalvingStopsLosersAndCrashesAreCounted() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let tiny = try String(
+      contentsOf: TestPaths.repositoryRoot.appendingPathComponent("configs/sweep-tiny.yaml"),
+      encoding: .utf8)
+    let file = root.appendingPathComponent("sweep.yaml")
+    try tiny.replacingOccurrences(
+      of: "base: tiny.yaml", with: "base: \(TestPaths.repositoryRoot.path)/configs/tiny.yaml"
+    )
+    .appending("successive_halving: {min_epochs: 1, reduction_factor: 2}\nmax_crashes: 2\n")
+    .write(to: file, atomically: true, encoding: .utf8)
+    let run = root.appendingPathComponent("run")
+    let arguments = ["--config", file.path, "--run-dir", run.path]
+    let first = try Self.sweep(arguments, ranks: 0)
+    #expect(first.status == 0, "\(first.standardError)")
+    let rows = try Self.rows(run)
+    #expect(
+      rows.map(\.status) == ["completed", "pruned", "pruned", "pruned"], "\(first.standardOutput)")
+    #expect(
+      rows.dropFirst().allSatisfy {
+        $0.epochs == 1 && FileManager.default.fileExists(atPath: $0.checkpoint ?? "")
+      })
+    #expect(first.standardOutput.contains("stopped by successive halving"))
+
+    // Trial 1 as a process that died would leave it: still running, once crashed before.
+    let result = run.appendingPathComponent("sweep/trials/0001/result.json")
+    let text = try String(contentsOf: result, encoding: .utf8)
+      .replacingOccurrences(of: "\"pruned\"", with: "\"running\"")
+      .replacingOccurrences(of: "\"crashes\" : 0", with: "\"crashes\" : 1")
+    try text.write(to: result, atomically: true, encoding: .utf8)
+    let second = try Self.sweep(arguments, ranks: 0)
+    #expect(second.status == 0, "\(second.standardError)")
+    #expect(
+      second.standardOutput.contains("4 ended in an earlier run, 0 to run"),
+      "\(second.standardOutput)")
+    let after = try Self.rows(run)
+    #expect(after[1].status == "failed")
+    #expect(after[1].error?.contains("ended without a result in 2 runs") ?? false, "\(after[1])")
   }
 
   /// A dry run checks the sweep against the planned job size and lists what each trial

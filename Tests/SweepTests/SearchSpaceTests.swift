@@ -77,6 +77,14 @@ import Testing
     // Log-uniform: a quarter of the draws fall in [1e-4, 1e-3); uniform would give 0.1 %.
     #expect(belowOnePerMille > 25 && belowOnePerMille < 80)
     #expect(batches == ["8", "16", "32"])
+    // Whole numbers drawn uniformly: the ends as often as the middle (2000 draws over
+    // 2…5, 500 expected each; rounding a uniform draw would give the ends about 333).
+    let many = try Self.sweep(
+      text.replacingOccurrences(of: "trials: 200", with: "trials: 2000"))
+    var counts: [String: Int] = [:]
+    for trial in SearchSpace.trials(many) { counts[trial.values[2].value.yaml, default: 0] += 1 }
+    #expect(counts.keys.sorted() == ["2", "3", "4", "5"])
+    #expect(counts.values.allSatisfy { (420...580).contains($0) }, "\(counts)")
   }
 
   @Test func badSweepsAreRejectedWithTheKeyAtFault() throws {
@@ -109,6 +117,14 @@ import Testing
     #expect(
       error("base: tiny.yaml\nspace: {susceptibility.blocks_total: [3]}\n")
         .contains("at least 4"))
+    #expect(
+      error("base: tiny.yaml\nspace: {susceptibility.blocks_total: {min: 1, max: 64}}\n")
+        .contains("space.susceptibility.blocks_total: expected whole block counts of at least 4"))
+    #expect(
+      error(
+        "base: tiny.yaml\nspace: {susceptibility.blocks_total: {min: 6, max: 64, integer: false}}\n"
+      )
+      .contains("at least 4"))
   }
 }
 
