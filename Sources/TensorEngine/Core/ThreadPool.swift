@@ -30,8 +30,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
   }
 
-  /// Below this many units of work a loop runs on the calling thread alone: waking a
-  /// worker costs more than it saves. (Tests lower it to run every kernel split.)
+  /// Below this many units of work a loop runs on the calling thread alone (its parts one
+  /// after another): waking a worker costs more than it saves. (Tests lower it to run
+  /// every kernel on the workers.)
   public var minimumParallelWork: Int {
     get { minimumWork.load(ordering: .relaxed) }
     set { minimumWork.store(newValue, ordering: .relaxed) }
@@ -66,11 +67,17 @@ public final class ThreadPool: @unchecked Sendable {
   /// calling thread, and returns when all have finished. `work` (elements, flops; `count`
   /// by default) decides whether splitting pays.
   public func parallelFor<Job: ParallelJob>(_ count: Int, work: Int? = nil, _ job: Job) {
+    // Too little work to wake the workers, or the pool taken (by another calling thread,
+    // or by the setter of threadCount while it replaces them): the same parts run here one
+    // after another. Kernels reduce per part, so a result depends on the thread count alone,
+    // never on the work threshold or on whether the pool was free.
     guard threadCount > 1, (work ?? count) >= minimumParallelWork, count > 1,
-      // The setter of threadCount holds `busy` while it replaces the workers.
       busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else {
-      if count > 0 { job.run(0..<count) }
+      for part in 0..<threadCount {
+        let range = range(part, of: count)
+        if !range.isEmpty { job.run(range) }
+      }
       return
     }
     defer { busy.store(false, ordering: .releasing) }
