@@ -135,4 +135,33 @@ import Testing
     #expect(rows.allSatisfy { $0.status == "completed" }, "\(rows)")
     for row in rows { #expect(FileManager.default.fileExists(atPath: row.checkpoint ?? "")) }
   }
+
+  /// `sbatch --wait jobs/waveform.sbatch` on two ranks (a tiny scenario): the transformer
+  /// trains data-parallel, checkpoints and scores its test split.
+  @Test func waveformJobTrainsOnTwoRanks() throws {
+    let cluster = try Cluster()
+    let run = cluster.directory.appendingPathComponent("waveform")
+    let output = cluster.directory.appendingPathComponent("waveform.out")
+    let tiny = [
+      "scenario.sites=80", "scenario.samples=128", "scenario.sample_rate=4",
+      "scenario.max_distance_km=30", "model.encoder_blocks=1", "model.static_blocks=2",
+      "model.static_output=16", "model.head_widths=[16]", "training.batch_size=8",
+      "training.max_epochs=2",
+    ].map { "--set \($0)" }.joined(separator: " ")
+    let finished = try cluster.run(
+      "sbatch",
+      [
+        "--ntasks-per-node=2", "--cpus-per-task=1", "--output=\(output.path)", "--wait",
+        "--export=ALL,LANDSLIDE_BIN=\(Launcher.landslidePath),VARIANT=mod3,"
+          + "RUN_DIR=\(run.path),LANDSLIDE_ARGS=\(tiny)",
+        "jobs/waveform.sbatch",
+      ])
+    let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    #expect(finished.status == 0, "\(finished.standardError)\n\(log)")
+    #expect(log.contains("on 2 rank(s)"), "\(log)")
+    for name in ["checkpoints/final.safetensors", "metrics.json", "metrics.jsonl"] {
+      #expect(
+        FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path), "\(name)")
+    }
+  }
 }
