@@ -16,8 +16,8 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure training throughput, FLOP rate, memory and allocations of the networks.",
     discussion: """
-      Each network runs in its own process so that its peak memory is its own. Heap
-      allocations are counted by preloading libLandslideAllocationCounter.so from the
+      Each network runs in its own process so that its peak memory is its own. Heap \
+      allocations are counted by preloading libLandslideAllocationCounter.so from the \
       build directory; without it they are reported as -1.
       """)
 

@@ -9,12 +9,12 @@ struct Predict: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Map susceptibility, density and hazard for every period of a study area.",
     discussion: """
-      Writes to OUT, each with one band per period on the 1 km grid (the predictors' CRS
-      and origin): susceptibility.tif (probability of new landslides), density.tif
-      (expected area density where they occur, %), hazard.tif (their product). Where the
-      study has an inventory: confusion.tif (0 TP, 1 FP, 2 FN, 3 TN at --threshold) and
-      density_residual.tif (predicted minus observed density). OUT/quicklooks/ holds a PNG
-      per map and period with a colour ramp and legend. Processing goes one row of
+      Writes to OUT, each with one band per period on the 1 km grid (the predictors' CRS \
+      and origin): susceptibility.tif (probability of new landslides), density.tif \
+      (expected area density where they occur, %), hazard.tif (their product). Where the \
+      study has an inventory: confusion.tif (0 TP, 1 FP, 2 FN, 3 TN at --threshold) and \
+      density_residual.tif (predicted minus observed density). OUT/quicklooks/ holds a PNG \
+      per map and period with a colour ramp and legend. Processing goes one row of \
       patches at a time.
       """)
 

@@ -10,10 +10,10 @@ struct Prepare: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Difference the inventory, index and split patches, and write training shards.",
     discussion: """
-      With --config, a synthetic study area is generated into OUT/study on first use and
-      reused afterwards; a `files` study area is read where the config points (its
-      predictor directory sits beside a study.json, as `landslide synth` lays it out).
-      Shards go to OUT/shards. With --study, an existing study directory is prepared
+      With --config, a synthetic study area is generated into OUT/study on first use and \
+      reused afterwards; a `files` study area is read where the config points (its \
+      predictor directory sits beside a study.json, as `landslide synth` lays it out). \
+      Shards go to OUT/shards. With --study, an existing study directory is prepared \
       into OUT.
       """)
 

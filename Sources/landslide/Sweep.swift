@@ -12,18 +12,18 @@ struct Sweep: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Search hyperparameters: train one trial per point of a grid or random space.",
     discussion: """
-      The job's ranks split into `groups` groups; each trains one trial at a time with the
-      data-parallel trainer on its own ranks, and rank 0 (which trains in group 0) hands
-      trials to whichever group is free from a thread of its own. With
+      The job's ranks split into `groups` groups; each trains one trial at a time with the \
+      data-parallel trainer on its own ranks, and rank 0 (which trains in group 0) hands \
+      trials to whichever group is free from a thread of its own. With \
       successive_halving, trials that rank low at epochs r, rη, rη², … are stopped.
 
-      RUN-DIR/sweep/ receives results.csv and results.jsonl (one row per ended trial:
-      parameters, best validation loss and AUC, epochs, seconds, status, checkpoint),
-      summary.json (the best trial), and trials/NNNN/ with each trial's metrics.jsonl,
+      RUN-DIR/sweep/ receives results.csv and results.jsonl (one row per ended trial: \
+      parameters, best validation loss and AUC, epochs, seconds, status, checkpoint), \
+      summary.json (the best trial), and trials/NNNN/ with each trial's metrics.jsonl, \
       checkpoints and log. Trials that fail are recorded as failed and the sweep goes on.
 
-      Running the same command again skips trials that ended (failed ones too, unless
-      --retry-failed) and resumes the others from their newest checkpoint. SIGTERM or
+      Running the same command again skips trials that ended (failed ones too, unless \
+      --retry-failed) and resumes the others from their newest checkpoint. SIGTERM or \
       SIGUSR1 stop every group after a checkpoint; the job then exits 75.
       """)
 

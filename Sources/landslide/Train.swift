@@ -11,18 +11,18 @@ struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train the susceptibility and density networks, join them, and score the test split.",
     discussion: """
-      Stages, in order: susceptibility; density on cells with landslides against
-      log(1 + density); the same cells on the original scale; all cells; the joined
-      ensemble (hazard = probability × density) fine-tuning the density. Each stage stops
+      Stages, in order: susceptibility; density on cells with landslides against \
+      log(1 + density); the same cells on the original scale; all cells; the joined \
+      ensemble (hazard = probability × density) fine-tuning the density. Each stage stops \
       early on its validation loss and keeps the weights of its minimum.
 
-      SIGTERM or SIGUSR1 stop training after the current step on every rank with a
+      SIGTERM or SIGUSR1 stop training after the current step on every rank with a \
       checkpoint and exit code 75; `--resume auto` continues from it.
 
-      RUN-DIR receives metrics.jsonl (one JSON line per stage and epoch),
-      checkpoints/final.safetensors, test/ (the test split's labels and predictions as
-      .npy in the paper's layouts) and metrics.json (test metrics). A synthetic study
-      area is generated and prepared under --data (default RUN-DIR/data) on first use
+      RUN-DIR receives metrics.jsonl (one JSON line per stage and epoch), \
+      checkpoints/final.safetensors, test/ (the test split's labels and predictions as \
+      .npy in the paper's layouts) and metrics.json (test metrics). A synthetic study \
+      area is generated and prepared under --data (default RUN-DIR/data) on first use \
       and reused afterwards.
       """)
 

@@ -11,10 +11,10 @@ struct WaveformBenchmarkCommand: ParsableCommand {
     commandName: "benchmark",
     abstract: "Train every variant on the same split from the same seed; tabulate test metrics.",
     discussion: """
-      Writes into --out: benchmark.csv (variant, input, AUC, accuracy, IoU, F1 at p ≥ 0.5,
-      epochs, seconds), roc.svg (every variant's ROC curve on the test split) and per
-      variant VARIANT/metrics.jsonl and VARIANT/checkpoints/. Without --data it uses the
-      config's synthetic scenario (configs/waveform.yaml: 2000 sites × 1024 samples, sized
+      Writes into --out: benchmark.csv (variant, input, AUC, accuracy, IoU, F1 at p ≥ 0.5, \
+      epochs, seconds), roc.svg (every variant's ROC curve on the test split) and per \
+      variant VARIANT/metrics.jsonl and VARIANT/checkpoints/. Without --data it uses the \
+      config's synthetic scenario (configs/waveform.yaml: 2000 sites × 1024 samples, sized \
       for a run of minutes on two cores; --set scenario.samples=6513 for the paper's length).
       """)
 

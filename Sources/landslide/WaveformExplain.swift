@@ -11,11 +11,11 @@ struct WaveformExplain: ParsableCommand {
     commandName: "explain",
     abstract: "Per-time-step explanation scores of a trained waveform variant for chosen sites.",
     discussion: """
-      S = (x − x₀)·∇ᵢ/(∇ᵢ − ∇₀) per time step and component, with ∇ᵢ and ∇₀ the gradients
-      of P(landslide) with respect to the waveform at the input and at the all-zero
-      baseline x₀ (0 where ∇ᵢ = ∇₀). Writes into --out: scores.npy [sites, samples, 3],
-      probability.npy [sites], pgv_time.npy [sites] (seconds of each site's PGV arrival)
-      and explanation.svg (the scores' 10/50/90 % against time from the PGV arrival, per
+      S = (x − x₀)·∇ᵢ/(∇ᵢ − ∇₀) per time step and component, with ∇ᵢ and ∇₀ the gradients \
+      of P(landslide) with respect to the waveform at the input and at the all-zero \
+      baseline x₀ (0 where ∇ᵢ = ∇₀). Writes into --out: scores.npy [sites, samples, 3], \
+      probability.npy [sites], pgv_time.npy [sites] (seconds of each site's PGV arrival) \
+      and explanation.svg (the scores' 10/50/90 % against time from the PGV arrival, per \
       component). Only the waveform variants (mod1, mod3, lowpass) can be explained.
       """)
 

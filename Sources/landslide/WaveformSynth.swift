@@ -10,9 +10,9 @@ struct WaveformSynth: ParsableCommand {
     commandName: "synth",
     abstract: "Write a synthetic co-seismic scenario: series [N, T, 3], static [N, F], labels [N].",
     discussion: """
-      Writes series.npy (velocity records, m/s, [sites, samples, 3]), static.npy (slope,
-      relief, lithology class, plan curvature, distance to stream), labels.npy (1 where the
-      slope failed) and probability.npy (the latent failure probability) into --out. The
+      Writes series.npy (velocity records, m/s, [sites, samples, 3]), static.npy (slope, \
+      relief, lithology class, plan curvature, distance to stream), labels.npy (1 where the \
+      slope failed) and probability.npy (the latent failure probability) into --out. The \
       scenario is the config's `scenario` section; the same seed gives the same bytes.
       """)
 

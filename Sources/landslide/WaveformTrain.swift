@@ -12,17 +12,17 @@ struct WaveformTrain: ParsableCommand {
     commandName: "train",
     abstract: "Train one variant of the full-waveform transformer and score the test split.",
     discussion: """
-      Variants: mod1 (waveform), mod2 (PGV), mod3 (waveform + static), mod4 (PGV + static),
-      arias (Arias intensity + static), lowpass (waveform low-passed at model.low_pass_hz +
-      static). PGV and Arias intensity are log-scaled, standardised and appended to the
+      Variants: mod1 (waveform), mod2 (PGV), mod3 (waveform + static), mod4 (PGV + static), \
+      arias (Arias intensity + static), lowpass (waveform low-passed at model.low_pass_hz + \
+      static). PGV and Arias intensity are log-scaled, standardised and appended to the \
       static covariates.
 
-      Under mpirun or srun the ranks share each global batch and average gradients. SIGTERM
-      or SIGUSR1 stop training after the current step with a checkpoint and exit code 75;
+      Under mpirun or srun the ranks share each global batch and average gradients. SIGTERM \
+      or SIGUSR1 stop training after the current step with a checkpoint and exit code 75; \
       `--resume auto` continues from it.
 
-      RUN-DIR receives metrics.jsonl (one JSON line per epoch), checkpoints/ (step
-      checkpoints, best.safetensors, final.safetensors: the weights of the minimum
+      RUN-DIR receives metrics.jsonl (one JSON line per epoch), checkpoints/ (step \
+      checkpoints, best.safetensors, final.safetensors: the weights of the minimum \
       validation loss) and metrics.json (test AUC, accuracy, IoU, F1).
       """)
 
