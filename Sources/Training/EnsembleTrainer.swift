@@ -23,6 +23,8 @@ public final class EnsembleTrainer {
   /// epoch's shuffle (all of it goes in one step when the data is smaller than a batch).
   let batchSize: Int
   let communicator: Communicator?
+  /// Decisions and writes the ranks make together.
+  private var agreement: RankAgreement { RankAgreement(communicator: communicator) }
   var rank: Int { communicator?.rank ?? 0 }
   var ranks: Int { communicator?.size ?? 1 }
   private let tape: Tape
@@ -31,7 +33,7 @@ public final class EnsembleTrainer {
   private let frozen = Tape(recording: false)
   private var progress: ProgressReporter
   private let log: (String) -> Void
-  private let metrics: MetricsLog?
+  private let metrics: MetricsLog<EpochRecord>?
   public private(set) var records: [EpochRecord] = []
 
   /// Where rank 0 writes a checkpoint at the end of every epoch and stage
@@ -164,7 +166,7 @@ public final class EnsembleTrainer {
             + "pass --force to continue from it anyway")
       }
       try EnsembleCheckpoint.load(file, into: ensemble)
-      try loadRankRow(file, Self.rankStatesKey, into: stateTensors)
+      try agreement.loadRow(file, Self.rankStatesKey, into: stateTensors)
       records = position.records
       densityStarted = position.densityStarted
       globalStep = Int(file.metadata[Self.stepKey] ?? "0") ?? 0
@@ -193,29 +195,6 @@ public final class EnsembleTrainer {
     ensemble.namedTensors.map(\.tensor).filter { !$0.requiresGradient }
   }
 
-  private static func flatten(_ tensors: [Tensor]) -> [Float] {
-    var values: [Float] = []
-    values.reserveCapacity(tensors.reduce(0) { $0 + $1.count })
-    for tensor in tensors { values += tensor.buffer }
-    return values
-  }
-
-  /// Copies this rank's row of a [ranks, n] checkpoint tensor into `tensors`, when the
-  /// checkpoint was written by as many ranks as run now (otherwise rank 0's values, already
-  /// loaded, stand).
-  private func loadRankRow(_ file: SafeTensorsFile, _ name: String, into tensors: [Tensor])
-    throws(SafeTensorsError)
-  {
-    guard let info = file.tensors[name], info.shape.count == 2, info.shape[0] == ranks else {
-      return
-    }
-    let row = try file.floats(name).baseAddress! + rank * info.shape[1]
-    var offset = 0
-    for tensor in tensors where offset + tensor.count <= info.shape[1] {
-      tensor.data.update(from: row + offset, count: tensor.count)
-      offset += tensor.count
-    }
-  }
   static let configKey = "config_hash"
   static let stepKey = "global_step"
 
@@ -283,7 +262,7 @@ public final class EnsembleTrainer {
         for (index, copy) in snapshot.copies.enumerated() {
           try EnsembleCheckpoint.copy(file, "best.\(index)", into: copy)
         }
-        try loadRankRow(file, Self.rankBestStatesKey, into: snapshot.stateCopies)
+        try agreement.loadRow(file, Self.rankBestStatesKey, into: snapshot.stateCopies)
       } catch {
         throw TrainingError(error.description)
       }
@@ -313,7 +292,7 @@ public final class EnsembleTrainer {
         try reducer?.averageGradients()
         adam.update(learningRate: schedule.learningRate(at: adam.step))
         globalStep += 1
-        guard try allFinite(loss) else {
+        guard try agreement.allFinite(loss) else {
           var error = TrainingError(
             "stage \(stage.rawValue) epoch \(epoch) step \(step + 1): the training loss is not "
               + "finite (\(ranks > 1 ? "on at least one rank; here \(loss)" : "\(loss)")); training "
@@ -329,7 +308,7 @@ public final class EnsembleTrainer {
         // Mid-epoch checkpoints: when due, or when asked to stop (at an epoch's last
         // step the epoch's own checkpoint follows instead).
         guard step + 1 < steps else { continue }
-        let stop = try stopRequested()
+        let stop = try agreement.stopRequested()
         if stop || (t.checkpointSteps > 0 && globalStep % t.checkpointSteps == 0) {
           var position = TrainingPosition(
             stage: stage, completedEpochs: epoch - 1, order: order, shuffle: random.words,
@@ -340,7 +319,7 @@ public final class EnsembleTrainer {
         }
         if stop { throw interruption() }
       }
-      lossSum = try sum(lossSum) / Double(ranks)
+      lossSum = try agreement.sum(lossSum) / Double(ranks)
       let seconds = (ContinuousClock.now - start).seconds
       let validation = try validationLoss(stage, validationUnits)
       guard validation.isFinite else {
@@ -366,7 +345,7 @@ public final class EnsembleTrainer {
         samplesPerSecond: Double(steps * perRank * ranks) / seconds, seconds: seconds,
         best: improved)
       records.append(record)
-      try onRankZero { () throws(TrainingError) in try metrics?.append(record) }
+      try agreement.onRankZero { () throws(TrainingError) in try metrics?.append(record) }
       log(
         "\(stage.rawValue) epoch \(epoch): train loss " + String(format: "%.4f", record.trainLoss)
           + ", validation loss " + String(format: "%.4f", validation)
@@ -389,7 +368,7 @@ public final class EnsembleTrainer {
         pruned.isOnEveryRank = true
         throw pruned
       }
-      if try stopRequested() { throw interruption() }
+      if try agreement.stopRequested() { throw interruption() }
     }
     snapshot.restore()
     if let reducer {
@@ -421,9 +400,9 @@ public final class EnsembleTrainer {
     var position = position
     var words = tape.random.words.map { Int64(bitPattern: $0) }
     position.lossSums = [lossSum]
-    var allStates = Self.flatten(stateTensors)
+    var allStates = RankAgreement.flatten(stateTensors)
     let stateCount = allStates.count
-    var rankBest = snapshot.map { Self.flatten($0.stateCopies) }
+    var rankBest = snapshot.map { RankAgreement.flatten($0.stateCopies) }
     if let communicator {
       do {
         words = try communicator.gather(words)
@@ -434,7 +413,7 @@ public final class EnsembleTrainer {
         throw TrainingError(error.description)
       }
     }
-    try onRankZero { () throws(TrainingError) in
+    try agreement.onRankZero { () throws(TrainingError) in
       try save(
         position, words: words, states: allStates, bestStates: rankBest, stateCount: stateCount,
         adam: adam, snapshot: snapshot, in: directory)
@@ -536,7 +515,7 @@ public final class EnsembleTrainer {
   /// loss (earlier stages already hold their best weights): `best.safetensors`.
   private func writeBest() throws(TrainingError) {
     guard let directory = checkpointDirectory else { return }
-    try onRankZero { () throws(TrainingError) in
+    try agreement.onRankZero { () throws(TrainingError) in
       do {
         try FileManager.default.createDirectory(
           atPath: directory, withIntermediateDirectories: true)
@@ -549,46 +528,6 @@ public final class EnsembleTrainer {
         throw TrainingError("\(directory): \(error.localizedDescription)")
       }
     }
-  }
-
-  /// Runs `write` on rank 0 and tells every rank whether it worked: a write that fails
-  /// (a full disk, a file where a folder should be) then ends training on all ranks alike,
-  /// rather than leaving the others waiting in the next collective.
-  private func onRankZero(_ write: () throws(TrainingError) -> Void) throws(TrainingError) {
-    var failure: TrainingError?
-    if rank == 0 {
-      do { try write() } catch { failure = error }
-    }
-    guard let communicator else {
-      if let failure { throw failure }
-      return
-    }
-    var failed: [Int32] = [failure == nil ? 0 : 1]
-    do { try communicator.broadcast(&failed) } catch { throw TrainingError(error.description) }
-    guard failed[0] == 0 else {
-      var error =
-        failure ?? TrainingError("rank 0 could not write training output (its log says why)")
-      error.isOnEveryRank = true
-      throw error
-    }
-  }
-
-  /// Whether every rank's loss is finite: all ranks stop together when one diverges.
-  private func allFinite(_ loss: Double) throws(TrainingError) -> Bool {
-    guard let communicator else { return loss.isFinite }
-    var flag: [Int32] = [loss.isFinite ? 0 : 1]
-    do { try communicator.allReduce(&flag, .max) } catch { throw TrainingError(error.description) }
-    return flag[0] == 0
-  }
-
-  /// Whether SIGTERM or SIGUSR1 reached any rank: all ranks agree, so that all stop after
-  /// the same step.
-  private func stopRequested() throws(TrainingError) -> Bool {
-    let local = StopRequest.isPending
-    guard let communicator else { return local }
-    var flag: [Int32] = [local ? 1 : 0]
-    do { try communicator.allReduce(&flag, .max) } catch { throw TrainingError(error.description) }
-    return flag[0] != 0
   }
 
   /// The newest step checkpoint of `directory` that opens cleanly; a truncated or corrupt
@@ -643,16 +582,6 @@ public final class EnsembleTrainer {
   }
 
   var cellsPerPatch: Int { shards.prepared.patchCells * shards.prepared.patchCells }
-
-  /// `value` summed over the ranks.
-  private func sum(_ value: Double) throws(TrainingError) -> Double {
-    guard let communicator else { return value }
-    var values = [value]
-    do { try communicator.allReduce(&values, .sum) } catch {
-      throw TrainingError(error.description)
-    }
-    return values[0]
-  }
 
   private var densityStarted = false
 
@@ -741,7 +670,7 @@ public final class EnsembleTrainer {
       let loss = forwardLoss(stage, batch, tape: inference, training: false)
       total += Double(loss.scalar) * Double(slice.count)
     }
-    return try sum(total) / Double(units.count)
+    return try agreement.sum(total) / Double(units.count)
   }
 
   /// AUC of the susceptibility network's probabilities over every validation cell.

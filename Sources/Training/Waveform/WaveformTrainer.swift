@@ -74,6 +74,8 @@ public final class WaveformTrainer {
   public let split: WaveformSplit
   let config: WaveformTrainingConfig
   let communicator: Communicator?
+  /// Decisions and writes the ranks make together.
+  private var agreement: RankAgreement { RankAgreement(communicator: communicator) }
   var rank: Int { communicator?.rank ?? 0 }
   var ranks: Int { communicator?.size ?? 1 }
   private let tape: Tape
@@ -81,7 +83,7 @@ public final class WaveformTrainer {
   private let loss: Loss
   private var progress: ProgressReporter
   private let log: (String) -> Void
-  private let metrics: WaveformMetricsLog?
+  private let metrics: MetricsLog<WaveformEpochRecord>?
   public private(set) var records: [WaveformEpochRecord] = []
   /// Where rank 0 writes `step-NNNNNNNN.safetensors` (the newest `keep_checkpoints` kept)
   /// and `best.safetensors`; nil: nowhere.
@@ -131,7 +133,7 @@ public final class WaveformTrainer {
       interval: config.training.progressInterval, output: rank == 0 ? log : quiet)
     metrics =
       rank == 0
-      ? try metricsPath.map { path throws(TrainingError) in try WaveformMetricsLog(path: path) }
+      ? try metricsPath.map { path throws(TrainingError) in try MetricsLog(path: path) }
       : nil
     if let communicator {
       for (name, tensor) in model.namedTensors {
@@ -171,7 +173,7 @@ public final class WaveformTrainer {
             + "pass --force to continue from it anyway")
       }
       try WaveformCheckpoint.load(file, into: model)
-      try loadRankRow(file, Self.rankStatesKey, into: stateTensors)
+      try agreement.loadRow(file, Self.rankStatesKey, into: stateTensors)
       records = position.records
       globalStep = Int(file.metadata[Self.stepKey] ?? "0") ?? 0
       if position.dropout.indices.contains(rank) {
@@ -228,7 +230,7 @@ public final class WaveformTrainer {
         for (index, copy) in snapshot.copies.enumerated() {
           try EnsembleCheckpoint.copy(file, "best.\(index)", into: copy)
         }
-        try loadRankRow(file, Self.rankBestStatesKey, into: snapshot.stateCopies)
+        try agreement.loadRow(file, Self.rankBestStatesKey, into: snapshot.stateCopies)
       } catch {
         throw TrainingError(error.description)
       }
@@ -271,7 +273,7 @@ public final class WaveformTrainer {
         try reducer?.averageGradients()
         adam.update(learningRate: schedule.learningRate(at: adam.step))
         globalStep += 1
-        guard try allFinite(stepLoss) else {
+        guard try agreement.allFinite(stepLoss) else {
           throw TrainingError(
             "epoch \(epoch) step \(step + 1): the loss is \(stepLoss); training diverged "
               + "(try a lower training.learning_rate)")
@@ -283,14 +285,14 @@ public final class WaveformTrainer {
           units: (step + 1 - firstStep) * perRank * ranks,
           elapsed: (ContinuousClock.now - start).seconds)
         guard step + 1 < steps else { continue }
-        if try stopRequested() {
+        if try agreement.stopRequested() {
           try writeCheckpoint(
             position(epochs: epoch - 1, steps: step + 1), lossSum: lossSum, adam: adam,
             snapshot: snapshot)
           throw interruption()
         }
       }
-      lossSum = try sum(lossSum) / Double(ranks)
+      lossSum = try agreement.sum(lossSum) / Double(ranks)
       let seconds = (ContinuousClock.now - start).seconds
       let (validation, auc) = try validate()
       let improved = validation < best
@@ -308,7 +310,7 @@ public final class WaveformTrainer {
         samplesPerSecond: Double(steps * perRank * ranks) / seconds, seconds: seconds,
         best: improved)
       records.append(record)
-      try onRankZero { () throws(TrainingError) in try metrics?.append(record) }
+      try agreement.onRankZero { () throws(TrainingError) in try metrics?.append(record) }
       log(
         "\(description.variant.rawValue) epoch \(epoch): train loss "
           + String(format: "%.4f", record.trainLoss) + ", validation loss "
@@ -319,7 +321,7 @@ public final class WaveformTrainer {
       try writeCheckpoint(
         position(epochs: epoch, steps: 0), lossSum: 0, adam: adam, snapshot: snapshot)
       if improved { try writeBest() }
-      if try stopRequested() { throw interruption() }
+      if try agreement.stopRequested() { throw interruption() }
     }
     snapshot.restore()
     model.train(false)
@@ -384,9 +386,9 @@ public final class WaveformTrainer {
     var position = position
     var words = tape.random.words.map { Int64(bitPattern: $0) }
     position.lossSums = [lossSum]
-    var states = Self.flatten(stateTensors)
+    var states = RankAgreement.flatten(stateTensors)
     let stateCount = states.count
-    var bestStates = Self.flatten(snapshot.stateCopies)
+    var bestStates = RankAgreement.flatten(snapshot.stateCopies)
     if let communicator {
       do {
         words = try communicator.gather(words)
@@ -397,7 +399,7 @@ public final class WaveformTrainer {
         throw TrainingError(error.description)
       }
     }
-    try onRankZero { () throws(TrainingError) in
+    try agreement.onRankZero { () throws(TrainingError) in
       position.dropout = stride(from: 0, to: words.count, by: 4).map { start in
         words[start..<(start + 4)].map { UInt64(bitPattern: $0) }
       }
@@ -433,7 +435,7 @@ public final class WaveformTrainer {
   /// Rank 0 writes the model as it stands at a new minimum validation loss.
   private func writeBest() throws(TrainingError) {
     guard let directory = checkpointDirectory else { return }
-    try onRankZero { () throws(TrainingError) in
+    try agreement.onRankZero { () throws(TrainingError) in
       try write(
         to: (directory as NSString).appendingPathComponent("best.safetensors"), extra: [],
         metadata: [Self.configKey: configHash, Self.stepKey: "\(globalStep)"])
@@ -456,126 +458,12 @@ public final class WaveformTrainer {
     }
   }
 
-  private static func flatten(_ tensors: [Tensor]) -> [Float] {
-    tensors.reduce(into: []) { $0 += $1.buffer }
-  }
-
-  /// Copies this rank's row of a [ranks, n] checkpoint tensor into `tensors` when the
-  /// checkpoint was written by as many ranks as run now (otherwise rank 0's values stand).
-  private func loadRankRow(_ file: SafeTensorsFile, _ name: String, into tensors: [Tensor])
-    throws(SafeTensorsError)
-  {
-    guard let info = file.tensors[name], info.shape.count == 2, info.shape[0] == ranks else {
-      return
-    }
-    let row = try file.floats(name).baseAddress! + rank * info.shape[1]
-    var offset = 0
-    for tensor in tensors where offset + tensor.count <= info.shape[1] {
-      tensor.data.update(from: row + offset, count: tensor.count)
-      offset += tensor.count
-    }
-  }
-
   private func interruption() -> TrainingError {
     var error = TrainingError(
       "stopped on request after step \(globalStep); checkpoint "
         + (latestCheckpoint ?? "(none: no checkpoint directory)"))
     error.isInterruption = true
+    error.isOnEveryRank = true
     return error
-  }
-
-  // MARK: Agreement between ranks
-
-  /// Runs `write` on rank 0 and tells every rank whether it worked, so that a failed write
-  /// ends training on all ranks rather than stranding the others in the next collective.
-  private func onRankZero(_ write: () throws(TrainingError) -> Void) throws(TrainingError) {
-    var failure: TrainingError?
-    if rank == 0 {
-      do { try write() } catch { failure = error }
-    }
-    guard let communicator else {
-      if let failure { throw failure }
-      return
-    }
-    var failed: [Int32] = [failure == nil ? 0 : 1]
-    do { try communicator.broadcast(&failed) } catch { throw TrainingError(error.description) }
-    guard failed[0] == 0 else {
-      throw failure ?? TrainingError("rank 0 could not write training output (its log says why)")
-    }
-  }
-
-  private func allFinite(_ value: Double) throws(TrainingError) -> Bool {
-    try agree(value.isFinite ? 0 : 1) == 0
-  }
-
-  private func stopRequested() throws(TrainingError) -> Bool {
-    try agree(StopRequest.isPending ? 1 : 0) != 0
-  }
-
-  /// The largest of the ranks' flags.
-  private func agree(_ flag: Int32) throws(TrainingError) -> Int32 {
-    guard let communicator else { return flag }
-    var flags = [flag]
-    do { try communicator.allReduce(&flags, .max) } catch { throw TrainingError(error.description) }
-    return flags[0]
-  }
-
-  private func sum(_ value: Double) throws(TrainingError) -> Double {
-    guard let communicator else { return value }
-    var values = [value]
-    do { try communicator.allReduce(&values, .sum) } catch {
-      throw TrainingError(error.description)
-    }
-    return values[0]
-  }
-}
-
-/// `metrics.jsonl` of a transformer run: one JSON object per epoch, flushed as it ends.
-final class WaveformMetricsLog {
-  private let path: String
-
-  /// Makes the file's directory when missing (a benchmark's per-variant run).
-  init(path: String) throws(TrainingError) {
-    self.path = path
-    do {
-      try FileManager.default.createDirectory(
-        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    } catch {
-      throw TrainingError("\(path): cannot make its directory (\(error.localizedDescription))")
-    }
-  }
-
-  /// Replaces the file with `records` (a fresh run: none; a resumed run: its history).
-  func rewrite(_ records: [WaveformEpochRecord]) throws(TrainingError) {
-    var data = Data()
-    for record in records { data += try Self.line(record) }
-    do { try AtomicFile.write(data, to: path) } catch {
-      throw TrainingError("\(path): \(error.message)")
-    }
-  }
-
-  func append(_ record: WaveformEpochRecord) throws(TrainingError) {
-    do {
-      guard let handle = FileHandle(forWritingAtPath: path) else {
-        throw TrainingError("\(path): cannot open the metrics file for appending")
-      }
-      defer { try? handle.close() }
-      try handle.seekToEnd()
-      try handle.write(contentsOf: try Self.line(record))
-      try handle.synchronize()
-    } catch let error as TrainingError {
-      throw error
-    } catch {
-      throw TrainingError("\(path): cannot append an epoch record (\(error.localizedDescription))")
-    }
-  }
-
-  private static func line(_ record: WaveformEpochRecord) throws(TrainingError) -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    guard let json = try? encoder.encode(record) else {
-      throw TrainingError("cannot encode an epoch record")
-    }
-    return json + Data("\n".utf8)
   }
 }
