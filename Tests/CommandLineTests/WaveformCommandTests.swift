@@ -73,3 +73,49 @@ import Testing
       missingStatic.standardError.contains("--static: variant mod3 reads 5 static covariates"))
   }
 }
+
+/// The transformer under mpirun: two ranks of half a batch each average the same
+/// gradients as one process over the whole batch.
+@Suite struct WaveformDataParallelTests {
+  /// mod1 (waveform only: layer norms, no batch norm) without dropout, so that nothing
+  /// depends on the rank: the training and validation losses of one process and of two
+  /// ranks agree to float rounding, epoch by epoch.
+  @Test func twoRanksTrainLikeOneProcess() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    var tiny = WaveformCommandTests.tiny
+    tiny.removeLast(2)  // --threads 2: one thread per rank below
+    let arguments =
+      ["waveform", "train", "--variant", "mod1", "--threads", "1"] + tiny + [
+        "--set", "training.max_epochs=3", "--set", "model.encoder_dropout=0", "--set",
+        "model.head_dropout=0",
+      ]
+    func losses(_ run: URL) throws -> [[Double]] {
+      try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        .split(separator: "\n").map { line in
+          let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+          return [
+            try #require(object["train_loss"] as? Double),
+            try #require(object["validation_loss"] as? Double),
+          ]
+        }
+    }
+    let single = root.appendingPathComponent("single")
+    let one = try Launcher.run(Launcher.landslidePath, arguments + ["--run-dir", single.path])
+    #expect(one.status == 0, "\(one.standardError)")
+    let pair = root.appendingPathComponent("pair")
+    let two = try Launcher.run(
+      "/usr/bin/env",
+      ["mpirun", "--oversubscribe", "-np", "2", Launcher.landslidePath] + arguments + [
+        "--run-dir", pair.path,
+      ], environment: DataParallelTests.mpiEnvironment)
+    #expect(two.status == 0, "\(two.standardError)")
+    let expected = try losses(single)
+    let actual = try losses(pair)
+    #expect(expected.count == 3 && actual.count == 3)
+    for (a, b) in zip(expected.joined(), actual.joined()) {
+      #expect(abs(a - b) <= 1e-4 * max(1, abs(a)), "one process \(expected), two ranks \(actual)")
+    }
+  }
+}
