@@ -62,7 +62,7 @@ public struct WaveformConfig: Equatable, Sendable {
 /// when no data directory is given (Waveform's `WaveformScenario.Specification`).
 public struct WaveformScenarioConfig: Equatable, Sendable {
   public var seed = 1
-  public var sites = 12_000
+  public var sites = 20_000
   /// Samples per record; the paper's code uses 6513.
   public var samples = 512
   /// Hz; also the rate assumed for records read from `.npy` files, which carry none.

@@ -24,7 +24,7 @@ public struct WaveformScenario: Sendable {
     public var positiveRate: Double
 
     public init(
-      seed: UInt64 = 1, sites: Int = 12_000, samples: Int = 512, sampleRate: Double = 5,
+      seed: UInt64 = 1, sites: Int = 20_000, samples: Int = 512, sampleRate: Double = 5,
       magnitude: Double = 7, distanceKm: ClosedRange<Double> = 10...100,
       positiveRate: Double = 0.1
     ) {
