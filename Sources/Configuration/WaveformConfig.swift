@@ -62,11 +62,11 @@ public struct WaveformConfig: Equatable, Sendable {
 /// when no data directory is given (Waveform's `WaveformScenario.Specification`).
 public struct WaveformScenarioConfig: Equatable, Sendable {
   public var seed = 1
-  public var sites = 2000
+  public var sites = 20_000
   /// Samples per record; the paper's code uses 6513.
-  public var samples = 1024
+  public var samples = 512
   /// Hz; also the rate assumed for records read from `.npy` files, which carry none.
-  public var sampleRate = 10.0
+  public var sampleRate = 5.0
   public var magnitude = 7.0
   public var minDistanceKm = 10.0
   public var maxDistanceKm = 100.0

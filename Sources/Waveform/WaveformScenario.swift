@@ -13,7 +13,9 @@ public struct WaveformScenario: Sendable {
     public var sites: Int
     /// Samples per record (the paper's code: 6513).
     public var samples: Int
-    /// Hz; the records are meant to carry up to ~1.5 Hz, as the paper's simulations did.
+    /// Hz; the records are meant to carry up to ~1.5 Hz, as the paper's simulations did,
+    /// so 5 Hz (Nyquist 2.5 Hz) loses nothing, and 512 samples (102.4 s) hold the surface
+    /// waves of a site 100 km away.
     public var sampleRate: Double
     public var magnitude: Double
     /// Epicentral distances of the sites, drawn uniformly.
@@ -22,7 +24,7 @@ public struct WaveformScenario: Sendable {
     public var positiveRate: Double
 
     public init(
-      seed: UInt64 = 1, sites: Int = 2000, samples: Int = 1024, sampleRate: Double = 10,
+      seed: UInt64 = 1, sites: Int = 20_000, samples: Int = 512, sampleRate: Double = 5,
       magnitude: Double = 7, distanceKm: ClosedRange<Double> = 10...100,
       positiveRate: Double = 0.1
     ) {

@@ -14,8 +14,9 @@ struct WaveformBenchmarkCommand: ParsableCommand {
       Writes into --out: benchmark.csv (variant, input, AUC, accuracy, IoU, F1 at p ≥ 0.5, \
       epochs, seconds), roc.svg (every variant's ROC curve on the test split) and per \
       variant VARIANT/metrics.jsonl and VARIANT/checkpoints/. Without --data it uses the \
-      config's synthetic scenario (configs/waveform.yaml: 2000 sites × 1024 samples, sized \
-      for a run of minutes on two cores; --set scenario.samples=6513 for the paper's length).
+      config's synthetic scenario (configs/waveform.yaml: 20,000 sites × 512 samples at 5 Hz, \
+      sized for a run of about ten minutes on two cores; --set scenario.samples=6513 for the \
+      paper's length).
       """)
 
   @OptionGroup var options: WaveformDataOptions
