@@ -53,27 +53,7 @@ struct Train: ParsableCommand {
   var force = false
 
   func run() throws {
-    // Under mpirun or srun every rank trains its share; rank 0 alone writes. Any failure on
-    // any rank ends the whole job with that rank's message, so no rank waits forever.
-    // SIGTERM or SIGUSR1 (SLURM before a time limit or preemption): every rank finishes its
-    // step, rank 0 checkpoints, and the job exits with StopRequest.exitCode (75).
-    StopRequest.install()
-    let world = MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize() : nil
-    do {
-      try train(world)
-    } catch let error as TrainingError where error.isInterruption {
-      if world?.rank ?? 0 == 0 { print(error.description) }
-      if world != nil { MPIRuntime.finalize() }
-      throw ExitCode(StopRequest.exitCode)
-    } catch {
-      guard let world, world.size > 1 else { throw error }
-      FileHandle.standardError.write(Data("rank \(world.rank): error: \(error)\n".utf8))
-      // Give the launcher's output forwarding a moment: an abort can discard what a rank
-      // printed just before it.
-      usleep(500_000)
-      world.abort(code: 1)
-    }
-    if world != nil { MPIRuntime.finalize() }
+    try runOnRanks(train)
   }
 
   private func train(_ world: Communicator?) throws {

@@ -51,24 +51,3 @@ struct WaveformDataOptions: ParsableArguments {
     ConfigHash.of(text: try String(contentsOfFile: config, encoding: .utf8), overrides: overrides)
   }
 }
-
-/// Runs `body` on every rank of an MPI job (or alone when not launched by mpirun or srun), as
-/// `landslide train` does: an interruption exits with `StopRequest.exitCode`, any other
-/// failure on any rank ends the whole job with that rank's message.
-func runOnRanks(_ body: (Communicator?) throws -> Void) throws {
-  StopRequest.install()
-  let world = MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize() : nil
-  do {
-    try body(world)
-  } catch let error as TrainingError where error.isInterruption {
-    if world?.rank ?? 0 == 0 { print(error.description) }
-    if world != nil { MPIRuntime.finalize() }
-    throw ExitCode(StopRequest.exitCode)
-  } catch {
-    guard let world, world.size > 1 else { throw error }
-    FileHandle.standardError.write(Data("rank \(world.rank): error: \(error)\n".utf8))
-    usleep(500_000)
-    world.abort(code: 1)
-  }
-  if world != nil { MPIRuntime.finalize() }
-}
