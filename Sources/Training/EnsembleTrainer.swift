@@ -166,7 +166,7 @@ public final class EnsembleTrainer {
             + "pass --force to continue from it anyway")
       }
       try EnsembleCheckpoint.load(file, into: ensemble)
-      try agreement.loadRow(file, Self.rankStatesKey, into: stateTensors)
+      try agreement.loadRow(file, StageCheckpoint.rankStatesKey, into: stateTensors)
       records = position.records
       densityStarted = position.densityStarted
       globalStep = Int(file.metadata[Self.stepKey] ?? "0") ?? 0
@@ -187,8 +187,6 @@ public final class EnsembleTrainer {
   }
 
   static let positionKey = "training_position"
-  static let rankStatesKey = "rank_states"
-  static let rankBestStatesKey = "rank_best_states"
 
   /// The ensemble's running statistics (batch norm), in a fixed order.
   private var stateTensors: [Tensor] {
@@ -254,18 +252,7 @@ public final class EnsembleTrainer {
     var resumedSteps = 0
     var resumedLoss = 0.0
     if let (position, file) = resumed, position.completedEpochs > 0 || position.stepsDone > 0 {
-      do {
-        for index in model.parameters.indices {
-          try EnsembleCheckpoint.copy(file, "adam.m.\(index)", into: adam.firstMoments[index])
-          try EnsembleCheckpoint.copy(file, "adam.v.\(index)", into: adam.secondMoments[index])
-        }
-        for (index, copy) in snapshot.copies.enumerated() {
-          try EnsembleCheckpoint.copy(file, "best.\(index)", into: copy)
-        }
-        try agreement.loadRow(file, Self.rankBestStatesKey, into: snapshot.stateCopies)
-      } catch {
-        throw TrainingError(error.description)
-      }
+      try StageCheckpoint.restore(file, adam: adam, snapshot: snapshot, agreement: agreement)
       adam.step = position.adamStep
       order = position.order
       random = RandomGenerator(words: position.shuffle)
@@ -401,7 +388,6 @@ public final class EnsembleTrainer {
     var words = tape.random.words.map { Int64(bitPattern: $0) }
     position.lossSums = [lossSum]
     var allStates = RankAgreement.flatten(stateTensors)
-    let stateCount = allStates.count
     var rankBest = snapshot.map { RankAgreement.flatten($0.stateCopies) }
     if let communicator {
       do {
@@ -415,7 +401,7 @@ public final class EnsembleTrainer {
     }
     try agreement.onRankZero { () throws(TrainingError) in
       try save(
-        position, words: words, states: allStates, bestStates: rankBest, stateCount: stateCount,
+        position, words: words, states: allStates, bestStates: rankBest,
         adam: adam, snapshot: snapshot, in: directory)
     }
   }
@@ -423,29 +409,13 @@ public final class EnsembleTrainer {
   /// Rank 0's part of `writeCheckpoint`: the file itself.
   private func save(
     _ position: TrainingPosition, words: [Int64], states allStates: [Float],
-    bestStates rankBest: [Float]?, stateCount: Int, adam: Adam?, snapshot: WeightSnapshot?,
+    bestStates rankBest: [Float]?, adam: Adam?, snapshot: WeightSnapshot?,
     in directory: String
   ) throws(TrainingError) {
     var position = position
-    position.dropout = stride(from: 0, to: words.count, by: 4).map { start in
-      words[start..<(start + 4)].map { UInt64(bitPattern: $0) }
-    }
-    var extra: [(String, Tensor)] = []
-    if let adam {
-      for index in adam.parameters.indices {
-        extra.append(("adam.m.\(index)", adam.firstMoments[index]))
-        extra.append(("adam.v.\(index)", adam.secondMoments[index]))
-      }
-    }
-    for (index, copy) in (snapshot?.copies ?? []).enumerated() {
-      extra.append(("best.\(index)", copy))
-    }
-    // Every rank's running statistics (and their best copies), one row per rank.
-    extra.append((Self.rankStatesKey, Tensor(allStates, shape: Shape(ranks, stateCount))))
-    if let rankBest {
-      extra.append(
-        (Self.rankBestStatesKey, Tensor(rankBest, shape: Shape(ranks, rankBest.count / ranks))))
-    }
+    position.dropout = StageCheckpoint.dropoutStreams(words)
+    let extra = StageCheckpoint.tensors(
+      adam: adam, snapshot: snapshot, states: allStates, bestStates: rankBest, ranks: ranks)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     guard let json = try? encoder.encode(position) else {

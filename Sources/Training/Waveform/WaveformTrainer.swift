@@ -147,8 +147,6 @@ public final class WaveformTrainer {
   static let positionKey = "waveform_position"
   static let configKey = "config_hash"
   static let stepKey = "global_step"
-  static let rankStatesKey = "rank_states"
-  static let rankBestStatesKey = "rank_best_states"
 
   /// Loads a checkpoint written by this trainer; `train()` continues from it.
   /// - Parameter force: accept a checkpoint made with another config.
@@ -173,7 +171,7 @@ public final class WaveformTrainer {
             + "pass --force to continue from it anyway")
       }
       try WaveformCheckpoint.load(file, into: model)
-      try agreement.loadRow(file, Self.rankStatesKey, into: stateTensors)
+      try agreement.loadRow(file, StageCheckpoint.rankStatesKey, into: stateTensors)
       records = position.records
       globalStep = Int(file.metadata[Self.stepKey] ?? "0") ?? 0
       if position.dropout.indices.contains(rank) {
@@ -222,18 +220,7 @@ public final class WaveformTrainer {
     var resumedSteps = 0
     var resumedLoss = 0.0
     if let (position, file) = resumed {
-      do {
-        for index in model.parameters.indices {
-          try EnsembleCheckpoint.copy(file, "adam.m.\(index)", into: adam.firstMoments[index])
-          try EnsembleCheckpoint.copy(file, "adam.v.\(index)", into: adam.secondMoments[index])
-        }
-        for (index, copy) in snapshot.copies.enumerated() {
-          try EnsembleCheckpoint.copy(file, "best.\(index)", into: copy)
-        }
-        try agreement.loadRow(file, Self.rankBestStatesKey, into: snapshot.stateCopies)
-      } catch {
-        throw TrainingError(error.description)
-      }
+      try StageCheckpoint.restore(file, adam: adam, snapshot: snapshot, agreement: agreement)
       adam.step = position.adamStep
       order = position.order
       random = RandomGenerator(words: position.shuffle)
@@ -387,7 +374,6 @@ public final class WaveformTrainer {
     var words = tape.random.words.map { Int64(bitPattern: $0) }
     position.lossSums = [lossSum]
     var states = RankAgreement.flatten(stateTensors)
-    let stateCount = states.count
     var bestStates = RankAgreement.flatten(snapshot.stateCopies)
     if let communicator {
       do {
@@ -400,18 +386,9 @@ public final class WaveformTrainer {
       }
     }
     try agreement.onRankZero { () throws(TrainingError) in
-      position.dropout = stride(from: 0, to: words.count, by: 4).map { start in
-        words[start..<(start + 4)].map { UInt64(bitPattern: $0) }
-      }
-      var extra: [(String, Tensor)] = []
-      for index in adam.parameters.indices {
-        extra.append(("adam.m.\(index)", adam.firstMoments[index]))
-        extra.append(("adam.v.\(index)", adam.secondMoments[index]))
-      }
-      for (index, copy) in snapshot.copies.enumerated() { extra.append(("best.\(index)", copy)) }
-      extra.append((Self.rankStatesKey, Tensor(states, shape: Shape(ranks, stateCount))))
-      extra.append(
-        (Self.rankBestStatesKey, Tensor(bestStates, shape: Shape(ranks, stateCount))))
+      position.dropout = StageCheckpoint.dropoutStreams(words)
+      let extra = StageCheckpoint.tensors(
+        adam: adam, snapshot: snapshot, states: states, bestStates: bestStates, ranks: ranks)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       guard let json = try? encoder.encode(position) else {
