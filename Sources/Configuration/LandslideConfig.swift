@@ -16,36 +16,14 @@ public struct LandslideConfig: Equatable, Sendable {
   public static func load(file: String, overrides: [String] = []) throws(ConfigError)
     -> LandslideConfig
   {
-    let text: String
-    do {
-      text = try String(contentsOfFile: file, encoding: .utf8)
-    } catch {
-      throw ConfigError(
-        .unreadable, location: file, key: "",
-        message: "cannot read the config file (\(error.localizedDescription))")
-    }
-    return try parse(text, file: file, overrides: overrides)
+    try parse(ConfigDocument.text(of: file), file: file, overrides: overrides)
   }
 
   /// Parses YAML text; `file` names it in errors and anchors relative paths.
   public static func parse(_ text: String, file: String, overrides: [String] = [])
     throws(ConfigError) -> LandslideConfig
   {
-    var source = ConfigSource(file: file)
-    var root: Node
-    do {
-      root = try Yams.compose(yaml: text) ?? Node([(Node, Node)]())
-    } catch {
-      throw ConfigError(yaml: error, file: file)
-    }
-    if case .scalar(let scalar) = root, scalar.string.isEmpty { root = Node([(Node, Node)]()) }
-    for argument in overrides {
-      let override = try Override(argument)
-      try override.apply(to: &root)
-      source.overrides[override.keyPath] = argument
-    }
-
-    var document = try MappingReader(root, keyPath: "", source: source)
+    var document = try ConfigDocument.reader(text, file: file, overrides: overrides)
     guard document.contains("study_area") else {
       throw ConfigError(
         .missingKey, location: file, key: "study_area",

@@ -74,26 +74,11 @@ public struct SweepConfig: Equatable, Sendable {
   /// Reads and validates a sweep file (each trial's run config is checked when the
   /// trials are made, against `base`).
   public static func load(file: String) throws(ConfigError) -> SweepConfig {
-    let text: String
-    do {
-      text = try String(contentsOfFile: file, encoding: .utf8)
-    } catch {
-      throw ConfigError(
-        .unreadable, location: file, key: "",
-        message: "cannot read the sweep file (\(error.localizedDescription))")
-    }
-    return try parse(text, file: file)
+    try parse(ConfigDocument.text(of: file, what: "sweep"), file: file)
   }
 
   public static func parse(_ text: String, file: String) throws(ConfigError) -> SweepConfig {
-    let source = ConfigSource(file: file)
-    let root: Node
-    do {
-      root = try Yams.compose(yaml: text) ?? Node([(Node, Node)]())
-    } catch {
-      throw ConfigError(yaml: error, file: file)
-    }
-    var document = try MappingReader(root, keyPath: "", source: source)
+    var document = try ConfigDocument.reader(text, file: file)
     guard let base = try document.string("base") else {
       throw ConfigError(
         .missingKey, location: file, key: "base",
@@ -104,8 +89,8 @@ public struct SweepConfig: Equatable, Sendable {
       file: file,
       base: base.hasPrefix("/") ? base : (folder as NSString).appendingPathComponent(base))
     guard FileManager.default.fileExists(atPath: config.base) else {
-      throw source.error(
-        .missingFile, at: document.peek("base"), key: "base",
+      throw document.error(
+        .missingFile, "base", at: document.peek("base"),
         "no run config at \(config.base)")
     }
     if var overrides = try document.section("set") {
@@ -123,15 +108,15 @@ public struct SweepConfig: Equatable, Sendable {
     let stageNode = document.peek("stage")
     if let stage = try document.string("stage") {
       guard stages.contains(stage) else {
-        throw source.error(
-          .wrongType, at: stageNode, key: "stage",
+        throw document.error(
+          .wrongType, "stage", at: stageNode,
           "expected one of \(stages.joined(separator: ", ")), found '\(stage)'")
       }
       config.stage = stage
     }
     if config.metric == .validationAUC, config.stage != "susceptibility" {
-      throw source.error(
-        .conflictingKeys, at: stageNode, key: "metric",
+      throw document.error(
+        .conflictingKeys, "metric", at: stageNode,
         "validation_auc exists for the susceptibility stage only; use validation_loss for "
           + config.stage)
     }
@@ -155,8 +140,8 @@ public struct SweepConfig: Equatable, Sendable {
       config.space.append(try SweepParameter(key: key, node: value, reader: space))
     }
     guard !config.space.isEmpty else {
-      throw source.error(
-        .outOfRange, at: spaceNode, key: "space", "the search space is empty; name at least one key"
+      throw document.error(
+        .outOfRange, "space", at: spaceNode, "the search space is empty; name at least one key"
       )
     }
     try document.finish()
