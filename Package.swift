@@ -4,13 +4,56 @@
 //   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
 //   → TensorEngine → GeoData, Waveform → Models → Configuration → Distributed → Evaluation
 //   → Training → Sweep → landslide (command line)
+import Foundation
 import PackageDescription
 
-#if arch(x86_64)
-  let vectorISA = ["-target-cpu", "haswell"]
-#else
-  let vectorISA: [String] = []
-#endif
+/// The vector instructions of our own kernels (TensorEngine) on x86-64: `LANDSLIDE_ISA`
+/// when building, `avx512` (Skylake-SP and newer, Zen 4), `avx2` (AVX2 + FMA: Haswell,
+/// Zen) or `baseline`; by default the widest the build host runs. Every binary checks at
+/// start-up that its CPU has them (CPUSupport's KernelISA) and otherwise stops with the
+/// missing instructions named. For a cluster whose nodes differ, build once for the oldest
+/// (`LANDSLIDE_ISA=avx2`).
+enum KernelISA: String {
+  case avx512, avx2, baseline
+
+  static var chosen: KernelISA {
+    if let name = ProcessInfo.processInfo.environment["LANDSLIDE_ISA"] {
+      guard let isa = KernelISA(rawValue: name) else {
+        fatalError("LANDSLIDE_ISA=\(name): expected avx512, avx2 or baseline")
+      }
+      return isa
+    }
+    #if arch(x86_64)
+      let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+      let flags = Set(
+        cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ") ?? [])
+      let avx2: [Substring] = ["avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "popcnt"]
+      let avx512: [Substring] = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+      guard avx2.allSatisfy(flags.contains) else { return .baseline }
+      return avx512.allSatisfy(flags.contains) ? .avx512 : .avx2
+    #else
+      return .baseline
+    #endif
+  }
+
+  var compilerFlags: [String] {
+    switch self {
+    case .avx512: ["-target-cpu", "skylake-avx512"]
+    case .avx2: ["-target-cpu", "haswell"]
+    case .baseline: []
+    }
+  }
+
+  /// Tells CPUSupport what the kernels need.
+  var define: SwiftSetting {
+    switch self {
+    case .avx512: .define("LANDSLIDE_ISA_AVX512")
+    case .avx2: .define("LANDSLIDE_ISA_AVX2")
+    case .baseline: .define("LANDSLIDE_ISA_BASELINE")
+    }
+  }
+}
+let kernelISA = KernelISA.chosen
 
 let package = Package(
   name: "landslide",
@@ -35,13 +78,19 @@ let package = Package(
     .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
     .target(name: "CAllocationCounter"),
 
+    // What the CPU can run and what our kernels need, compiled for the x86-64 baseline so
+    // that the start-up check runs on any CPU.
+    .target(name: "CPUSupport", swiftSettings: [kernelISA.define]),
+
     // Layer 2: tensor engine (no geography, no MPI).
     // Optimised even in debug builds: the tests run real kernels (attention at T = 4096,
     // finite differences of whole networks) that are 20–50× slower unoptimised. On x86-64
-    // the kernels use AVX2 and FMA (every x86 cluster CPU since 2013).
+    // the kernels use the vector instructions of `kernelISA`.
     .target(
-      name: "TensorEngine", dependencies: ["COpenBLAS", "CLAPACKE"],
-      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(vectorISA)]),
+      name: "TensorEngine", dependencies: ["CPUSupport", "COpenBLAS", "CLAPACKE"],
+      swiftSettings: [
+        .unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(kernelISA.compilerFlags),
+      ]),
 
     // Layer 3: geo data.
     // Optimised in debug builds too: the tests generate landscapes and route flow over them.
@@ -91,15 +140,15 @@ let package = Package(
     .executableTarget(
       name: "landslide",
       dependencies: [
-        "TensorEngine", "GeoData", "Waveform", "Models", "Configuration", "Distributed",
-        "Evaluation", "Training", "Sweep",
+        "CPUSupport", "TensorEngine", "GeoData", "Waveform", "Models", "Configuration",
+        "Distributed", "Evaluation", "Training", "Sweep",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // Tests: one target per layer, plus the executable driven end to end (MPI included).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(
-      name: "TensorEngineTests", dependencies: ["TensorEngine", "TestSupport"],
+      name: "TensorEngineTests", dependencies: ["CPUSupport", "TensorEngine", "TestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TestSupport"]),
     .testTarget(
@@ -116,6 +165,6 @@ let package = Package(
       name: "WaveformTests", dependencies: ["Waveform", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(
       name: "CommandLineTests",
-      dependencies: ["landslide", "GeoData", "TensorEngine", "TestSupport"]),
+      dependencies: ["landslide", "CPUSupport", "GeoData", "TensorEngine", "TestSupport"]),
   ]
 )

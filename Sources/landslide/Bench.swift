@@ -94,7 +94,9 @@ struct Bench: ParsableCommand {
     if let shards {
       let rate = try Self.assemblyRate(shards)
       if json {
-        print(#"{"network":"assembly","threads":1,"samples_per_s":\#(rate.rounded(to: 1))}"#)
+        print(
+          #"{"network":"assembly","threads":1,"samples_per_s":\#(rate.rounded(to: 1)),"#
+            + Self.computeKeys + "}")
       } else {
         print("sample assembly: \(rate.rounded(to: 1)) samples/s on one core")
       }
@@ -103,7 +105,9 @@ struct Bench: ParsableCommand {
     if sgemm {
       let rate = Self.sgemmRate()
       if json {
-        print(#"{"network":"sgemm","threads":\#(threads),"gflops":\#(rate.rounded(to: 1))}"#)
+        print(
+          #"{"network":"sgemm","threads":\#(threads),"gflops":\#(rate.rounded(to: 1)),"#
+            + Self.computeKeys + "}")
       } else {
         print("sgemm peak: \(rate.rounded(to: 1)) GFLOP/s with \(threads) thread(s)")
       }
@@ -218,7 +222,7 @@ struct Bench: ParsableCommand {
       peakRSSMegabytes: Self.peakResidentMegabytes.rounded(to: 1),
       allocationsPerStep: allocationsBefore.flatMap { before in
         allocationsAfter.map { (Double($0 - before) / Double(steps)).rounded(to: 2) }
-      } ?? -1)
+      } ?? -1, blasCore: ComputeReport.current.blasCore, isa: ComputeReport.current.isa)
   }
 
   /// Milliseconds per step by op kind; to stderr, so that --json output stays clean.
@@ -355,6 +359,9 @@ struct BenchResult: Encodable {
   let gflops: Double
   let peakRSSMegabytes: Double
   let allocationsPerStep: Double
+  /// The OpenBLAS kernel and our kernels' vector instructions the figures were made with.
+  let blasCore: String
+  let isa: String
 
   enum CodingKeys: String, CodingKey {
     case network, params, batch, threads
@@ -362,6 +369,8 @@ struct BenchResult: Encodable {
     case gflops
     case peakRSSMegabytes = "peak_rss_mb"
     case allocationsPerStep = "allocs_per_step"
+    case blasCore = "blas_core"
+    case isa
   }
 
   static let header =
@@ -385,6 +394,14 @@ struct BenchResult: Encodable {
 
 }
 
+extension Bench {
+  /// `"blas_core":"…","isa":"…"` for the hand-written JSON lines.
+  static var computeKeys: String {
+    let compute = ComputeReport.current
+    return #""blas_core":"\#(compute.blasCore)","isa":"\#(compute.isa)""#
+  }
+}
+
 extension Double {
   func rounded(to digits: Int) -> Double {
     let scale = pow(10, Double(digits))
@@ -403,10 +420,7 @@ enum AllocationCounter {
     let library = executable.deletingLastPathComponent()
       .appendingPathComponent("libLandslideAllocationCounter.so").path
     guard FileManager.default.fileExists(atPath: library) else { return }
-    setenv(marker, "1", 1)
-    setenv("LD_PRELOAD", library, 1)
-    execv(executable.path, CommandLine.unsafeArgv)
-    throw ValidationError("cannot re-execute \(executable.path) with the allocation counter")
+    throw ValidationError(ProcessRestart.restart(setting: [marker: "1", "LD_PRELOAD": library]))
   }
 
   /// Allocations so far, or nil when the counter is not loaded.

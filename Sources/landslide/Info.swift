@@ -22,6 +22,7 @@ struct Info: ParsableCommand {
     let communicator = launched || checkMPI ? try MPIRuntime.initialize() : nil
     defer { if communicator != nil { MPIRuntime.finalize() } }
 
+    let compute = ComputeReport.current
     var report = InfoReport(
       version: Landslide.version,
       host: ProcessInfo.processInfo.hostName,
@@ -32,6 +33,11 @@ struct Info: ParsableCommand {
       size: communicator?.size ?? 1,
       openblasConfig: BLAS.configuration,
       openblasThreads: BLAS.threadCount,
+      blasCore: compute.blasCore,
+      blasReason: compute.blasReason,
+      isa: compute.isa,
+      cpuIsa: compute.cpuISA,
+      processRestarts: compute.processRestarts,
       gdalVersion: gdalVersion,
       collectives: nil)
     if checkMPI, let communicator {
@@ -64,6 +70,13 @@ struct InfoReport: Encodable {
   var size: Int
   var openblasConfig: String
   var openblasThreads: Int
+  /// The kernel OpenBLAS runs and why (detected, corrected, set by the user).
+  var blasCore: String
+  var blasReason: String
+  /// Our kernels' vector instructions, and the widest this CPU runs.
+  var isa: String
+  var cpuIsa: String
+  var processRestarts: Int
   var gdalVersion: String
   var collectives: CollectivesCheck?
 
@@ -78,7 +91,9 @@ struct InfoReport: Encodable {
       "MPI       \(mpiLibrary)",
       "          \(launch)",
       "OpenBLAS  \(openblasConfig)",
+      "          kernel \(blasCore) (\(blasReason))",
       "          \(blasThreads)",
+      "Kernels   \(isa) (this CPU runs \(cpuIsa))",
       "GDAL      \(gdalVersion)",
     ]
     if let collectives {

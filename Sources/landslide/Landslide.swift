@@ -19,9 +19,13 @@ struct Landslide: ParsableCommand {
     ]
   )
 
-  /// Line-buffered standard output, so that progress lines reach log files (SLURM's output
-  /// files included) as they are printed, not when a buffer fills.
+  /// A CPU without our kernels' instructions is refused before any of them can run; then
+  /// OpenBLAS's kernel is corrected (a restart must come before any output and before MPI
+  /// starts). Standard output is line-buffered, so that progress lines reach log files
+  /// (SLURM's output files included) as they are printed, not when a buffer fills.
   static func main() {
+    ComputeReport.refuseUnsupportedCPU()
+    ProcessRestart.correctBLASKernel()
     setvbuf(stdout, nil, _IOLBF, 0)
     main(nil)
   }

@@ -40,6 +40,7 @@ struct Predict: ParsableCommand {
   var threads: Int = ComputeThreads.available
 
   func run() throws {
+    ComputeReport.log()
     ThreadPool.shared.threadCount = threads
     let ensemble = try EnsembleCheckpoint.read(checkpoint)
     let maps = try HazardMaps.predict(ensemble, study: study, batchSize: batch)

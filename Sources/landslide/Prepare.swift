@@ -39,6 +39,7 @@ struct Prepare: ParsableCommand {
   }
 
   func run() throws {
+    ComputeReport.log()
     if let study {
       let clock = ContinuousClock()
       let start = clock.now

@@ -15,6 +15,7 @@ import Training
 func runOnRanks(_ body: (Communicator?) throws -> Void) throws {
   StopRequest.install()
   let world = MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize() : nil
+  ComputeReport.log(rank: world?.rank ?? 0)
   do {
     try body(world)
   } catch let error as TrainingError where error.isInterruption {

@@ -57,6 +57,7 @@ struct Sweep: ParsableCommand {
     let world =
       MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize(concurrentThreads: true) : nil
     let rank = world?.rank ?? 0
+    ComputeReport.log(rank: rank)
     ThreadPool.shared.threadCount = threads
     // Config and validation errors arise on every rank alike: rank 0 reports, all exit.
     let runner: SweepRunner

@@ -26,6 +26,7 @@ struct Synth: ParsableCommand {
   }
 
   func run() throws {
+    ComputeReport.log()
     let manifest = try SyntheticStudyArea.generate(
       .init(seed: seed, widthKm: sizeKm[0], heightKm: sizeKm[1], periods: periods), into: out)
     print(

@@ -21,6 +21,7 @@ struct Terrain: ParsableCommand {
   }
 
   func run() throws {
+    ComputeReport.log()
     let model = try ElevationModel(contentsOf: dem)
     try TerrainLayers.write(model, riverArea: riverAreaKm2 * 1e6, to: out)
     print(
