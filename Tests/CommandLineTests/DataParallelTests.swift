@@ -34,7 +34,8 @@ import Testing
     } else {
       arguments =
         ["mpirun", "--oversubscribe", "-np", "\(ranks)", Launcher.landslidePath] + arguments
-      result = try Launcher.run("/usr/bin/env", arguments, environment: mpiEnvironment)
+      result = try Launcher.run(
+        "/usr/bin/env", arguments, environment: mpiEnvironment, deadline: Launcher.Deadline.mpi)
     }
     #expect(result.status == 0, "\(result.standardError)")
     let decoder = JSONDecoder()
@@ -154,7 +155,7 @@ import Testing
         "mpirun", "--oversubscribe", "-np", "2", Launcher.landslidePath, "train", "--config",
         "configs/tiny.yaml", "--run-dir", root.path, "--threads", "1", "--set",
         "training.batch_size=3",
-      ], environment: Self.mpiEnvironment)
+      ], environment: Self.mpiEnvironment, deadline: Launcher.Deadline.mpi)
     #expect(result.status != 0)
     #expect(result.standardError.contains("must be a multiple of the 2 ranks"))
   }

@@ -23,7 +23,8 @@ import Testing
         "mpirun", "--oversubscribe", "-np", "2", Launcher.landslidePath, "info", "--json",
         "--check-mpi",
       ],
-      environment: ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"])
+      environment: ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"],
+      deadline: Launcher.Deadline.mpi)
     #expect(result.status == 0, "mpirun failed: \(result.standardError)")
 
     let decoder = JSONDecoder()

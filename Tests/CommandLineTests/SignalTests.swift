@@ -10,27 +10,16 @@ import Testing
 /// Stopping training from outside: politely (SIGTERM, as SLURM does before a time limit)
 /// and brutally (SIGKILL of one MPI rank).
 @Suite struct SignalTests {
-  /// Starts `landslide train` on tiny.yaml in the background.
-  static func start(_ arguments: [String], mpiRanks: Int? = nil, log: URL) throws -> Process {
-    let process = Process()
+  /// Starts `landslide` (under mpirun on `mpiRanks` ranks) in the background, its output
+  /// in `log`. The handle stops the whole tree if the test ends without waiting for it.
+  static func start(_ arguments: [String], mpiRanks: Int? = nil, log: URL) throws -> ChildProcess {
     if let mpiRanks {
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments =
-        ["mpirun", "--oversubscribe", "-np", "\(mpiRanks)", Launcher.landslidePath] + arguments
-      process.environment = ProcessInfo.processInfo.environment.merging([
-        "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-      ]) { $1 }
-    } else {
-      process.executableURL = URL(fileURLWithPath: Launcher.landslidePath)
-      process.arguments = arguments
+      return try ChildProcess.start(
+        "/usr/bin/env",
+        ["mpirun", "--oversubscribe", "-np", "\(mpiRanks)", Launcher.landslidePath] + arguments,
+        environment: DataParallelTests.mpiEnvironment, standardOutput: log)
     }
-    process.currentDirectoryURL = TestPaths.repositoryRoot
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: log)
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    return process
+    return try ChildProcess.start(Launcher.landslidePath, arguments, standardOutput: log)
   }
 
   /// Waits (up to `seconds`) until `directory` holds a step checkpoint.
@@ -63,10 +52,10 @@ import Testing
     let process = try Self.start(common + ["--run-dir", stopped.path], log: log)
     #expect(
       Self.waitForCheckpoint(in: stopped.appendingPathComponent("checkpoints"), seconds: 60))
-    process.terminate()  // SIGTERM
-    process.waitUntilExit()
+    process.signal(SIGTERM)
+    let status = try process.wait(deadline: 120)
     let output = try String(contentsOf: log, encoding: .utf8)
-    #expect(process.terminationStatus == 75, "\(output)")
+    #expect(status == 75, "\(output)")
     #expect(output.contains("stopped on request after step"))
 
     let resumed = try Launcher.run(
@@ -95,7 +84,7 @@ import Testing
     #expect(Self.waitForCheckpoint(in: run.appendingPathComponent("checkpoints"), seconds: 120))
     // The ranks are the `landslide` processes whose parent is mpirun.
     let ranks = try Launcher.run(
-      "/usr/bin/pgrep", ["-P", "\(process.processIdentifier)", "landslide"]
+      "/usr/bin/pgrep", ["-P", "\(process.pid)", "landslide"], deadline: Launcher.Deadline.tool
     )
     .standardOutput.split(separator: "\n").compactMap { Int32($0) }
     #expect(ranks.count == 2)
@@ -104,9 +93,9 @@ import Testing
     let deadline = Date().addingTimeInterval(60)
     while process.isRunning && Date() < deadline { usleep(100_000) }
     let seconds = Date().timeIntervalSince(killed)
-    if process.isRunning { process.interrupt() }
-    process.waitUntilExit()
+    if process.isRunning { process.signal(SIGINT) }
+    let status = try process.wait(deadline: 60)
     #expect(seconds < 60, "the job still ran \(seconds) s after a rank was killed")
-    #expect(process.terminationStatus != 0)
+    #expect(status != 0)
   }
 }

@@ -16,7 +16,7 @@ import Testing
       let port = 20_000 + Int(getpid() % 20_000)
       let started = try Launcher.run(
         TestPaths.repositoryRoot.appendingPathComponent("tools/local-slurm").path,
-        ["start", directory.path], environment: ["LOCAL_SLURM_PORT": "\(port)"])
+        ["start", directory.path], environment: ["LOCAL_SLURM_PORT": "\(port)"], deadline: 120)
       guard started.status == 0 else {
         throw SlurmTestError("tools/local-slurm start failed: \(started.standardError)")
       }
@@ -26,12 +26,16 @@ import Testing
     deinit {
       _ = try? Launcher.run(
         TestPaths.repositoryRoot.appendingPathComponent("tools/local-slurm").path,
-        ["stop", directory.path])
+        ["stop", directory.path], deadline: 120)
       try? FileManager.default.removeItem(at: directory)
     }
 
-    func run(_ command: String, _ arguments: [String]) throws -> Launcher.Result {
-      try Launcher.run("/usr/bin/env", [command] + arguments, environment: environment)
+    /// Runs a SLURM client (sbatch, scontrol, scancel) against this cluster.
+    func run(
+      _ command: String, _ arguments: [String], deadline: TimeInterval = Launcher.Deadline.tool
+    ) throws -> Launcher.Result {
+      try Launcher.run(
+        "/usr/bin/env", [command] + arguments, environment: environment, deadline: deadline)
     }
 
     /// Submits jobs/train.sbatch on tiny.yaml as one rank with two threads.
@@ -44,7 +48,9 @@ import Testing
           + "RUN_DIR=\(runDirectory.path),LANDSLIDE_ARGS=\(arguments)",
       ]
       options.append(wait ? "--wait" : "--parsable")
-      return try run("sbatch", options + ["jobs/train.sbatch"])
+      return try run(
+        "sbatch", options + ["jobs/train.sbatch"],
+        deadline: wait ? Launcher.Deadline.slurmJob : Launcher.Deadline.tool)
     }
 
     /// Submits jobs/sweep.sbatch on sweep-tiny.yaml as two ranks (two groups), and waits.
@@ -56,7 +62,7 @@ import Testing
           "--export=ALL,LANDSLIDE_BIN=\(Launcher.landslidePath),SWEEP=configs/sweep-tiny.yaml,"
             + "RUN_DIR=\(runDirectory.path)",
           "jobs/sweep.sbatch",
-        ])
+        ], deadline: Launcher.Deadline.slurmJob)
     }
 
     func state(of job: String) throws -> String {
@@ -155,7 +161,7 @@ import Testing
         "--export=ALL,LANDSLIDE_BIN=\(Launcher.landslidePath),VARIANT=mod3,"
           + "RUN_DIR=\(run.path),LANDSLIDE_ARGS=\(tiny)",
         "jobs/waveform.sbatch",
-      ])
+      ], deadline: Launcher.Deadline.slurmJob)
     let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
     #expect(finished.status == 0, "\(finished.standardError)\n\(log)")
     #expect(log.contains("on 2 rank(s)"), "\(log)")

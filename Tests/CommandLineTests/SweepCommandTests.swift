@@ -31,11 +31,13 @@ import Testing
 
   static func sweep(_ arguments: [String], ranks: Int) throws -> Launcher.Result {
     let command = ["sweep", "--threads", "1"] + arguments
-    guard ranks > 0 else { return try Launcher.run(Launcher.landslidePath, command) }
+    guard ranks > 0 else {
+      return try Launcher.run(Launcher.landslidePath, command, deadline: Launcher.Deadline.sweep)
+    }
     return try Launcher.run(
       "/usr/bin/env",
       ["mpirun", "--oversubscribe", "-np", "\(ranks)", Launcher.landslidePath] + command,
-      environment: DataParallelTests.mpiEnvironment)
+      environment: DataParallelTests.mpiEnvironment, deadline: Launcher.Deadline.sweep)
   }
 
   /// configs/sweep-tiny.yaml on three ranks (three groups): once straight through, and once
@@ -80,14 +82,14 @@ import Testing
     // Every rank is signalled, as SLURM does (mpirun here inherits the test runner's
     // signal mask, with SIGUSR1 blocked, so it would not pass the signal on).
     let ranks = try Launcher.run(
-      "/usr/bin/pgrep", ["-P", "\(process.processIdentifier)", "landslide"]
+      "/usr/bin/pgrep", ["-P", "\(process.pid)", "landslide"], deadline: Launcher.Deadline.tool
     )
     .standardOutput.split(separator: "\n").compactMap { Int32($0) }
     #expect(ranks.count == 3)
     for rank in ranks { kill(rank, SIGUSR1) }
-    process.waitUntilExit()
+    let status = try process.wait(deadline: 300)
     let output = try String(contentsOf: log, encoding: .utf8)
-    #expect(process.terminationStatus == 75, "\(output)")
+    #expect(status == 75, "\(output)")
     let before = try Self.rows(stopped)
     let ended = before.filter { $0.status == "completed" }
     #expect(!ended.isEmpty && ended.count < 4, "\(output)")

@@ -109,7 +109,7 @@ import Testing
       "/usr/bin/env",
       ["mpirun", "--oversubscribe", "-np", "2", Launcher.landslidePath] + arguments + [
         "--run-dir", pair.path,
-      ], environment: DataParallelTests.mpiEnvironment)
+      ], environment: DataParallelTests.mpiEnvironment, deadline: Launcher.Deadline.mpi)
     #expect(two.status == 0, "\(two.standardError)")
     let expected = try losses(single)
     let actual = try losses(pair)

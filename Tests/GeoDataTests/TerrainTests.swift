@@ -104,13 +104,11 @@ func projectedGrid(width: Int, height: Int, cell: Double) throws -> RasterGrid {
 struct RealDEMTerrainTests {
   let dem = TestPaths.sharedData.appendingPathComponent("dem/pysheds_dem.tif").path
 
+  /// Runs a GDAL tool (five minutes at most).
   static func run(_ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    try process.run()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "\(arguments.joined(separator: " ")) failed")
+    let result = try ChildProcess.run("/usr/bin/env", arguments, deadline: 300)
+    #expect(
+      result.status == 0, "\(arguments.joined(separator: " ")) failed: \(result.standardError)")
   }
 
   static func percentile(_ values: [Float], _ fraction: Double) -> Float {

@@ -3,7 +3,8 @@ import Testing
 
 @testable import TensorEngine
 
-@Suite struct GEMMTests {
+/// Serialized: `threadCountCanBeSet` changes OpenBLAS's process-wide thread count.
+@Suite(.serialized) struct GEMMTests {
   // A = [[1, 2, 3], [4, 5, 6]] (2×3), B = [[7, 8], [9, 10], [11, 12]] (3×2).
   let a: [Float] = [1, 2, 3, 4, 5, 6]
   let b: [Float] = [7, 8, 9, 10, 11, 12]
