@@ -81,13 +81,16 @@ let package = Package(
     // What the CPU can run and what our kernels need, compiled for the x86-64 baseline so
     // that the start-up check runs on any CPU.
     .target(name: "CPUSupport", swiftSettings: [kernelISA.define]),
+    // CRC-32C of safetensors data sections (SSE4.2 `crc32` where the CPU has it), optimised
+    // in debug builds too: every checkpoint opened is checksummed.
+    .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
     // Layer 2: tensor engine (no geography, no MPI).
     // Optimised even in debug builds: the tests run real kernels (attention at T = 4096,
     // finite differences of whole networks) that are 20–50× slower unoptimised. On x86-64
     // the kernels use the vector instructions of `kernelISA`.
     .target(
-      name: "TensorEngine", dependencies: ["CPUSupport", "COpenBLAS", "CLAPACKE"],
+      name: "TensorEngine", dependencies: ["CPUSupport", "COpenBLAS", "CLAPACKE", "CChecksum"],
       swiftSettings: [
         .unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(kernelISA.compilerFlags),
       ]),

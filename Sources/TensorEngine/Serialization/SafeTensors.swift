@@ -1,3 +1,4 @@
+import CChecksum
 import Foundation
 
 #if canImport(Glibc)
@@ -19,8 +20,11 @@ public struct SafeTensorsError: Error, CustomStringConvertible {
 
 /// The safetensors format (8-byte little-endian header length, a JSON header, raw
 /// little-endian tensor data), which Python's `safetensors` and numpy users read. Every
-/// file we write carries in its `__metadata__` a checksum of the data section
-/// (`checksum`), verified on opening, so a flipped byte is reported with the file's name.
+/// file we write carries in its `__metadata__` the CRC-32C of the data section (`checksum`,
+/// 8 lowercase hex digits, with `checksum_algorithm` = `crc32c`), verified on opening, so a
+/// flipped byte is reported with the file's name; `tools/checks/read_checkpoint.py` verifies
+/// it too. Files written before carry `checksum` alone, the legacy hash (`checksum(_:)`),
+/// still verified.
 public enum SafeTensors {
   /// One Float32 tensor to write.
   public struct Item {
@@ -39,10 +43,32 @@ public enum SafeTensors {
 
   /// Metadata key of the data-section checksum.
   public static let checksumKey = "checksum"
+  /// Metadata key naming the algorithm of `checksum`; files without it carry the legacy hash.
+  public static let checksumAlgorithmKey = "checksum_algorithm"
+  /// The algorithm we write: CRC-32C (Castagnoli).
+  public static let checksumAlgorithm = "crc32c"
 
-  /// 64-bit checksum of `count` bytes: per 8-byte word h ← rotl((h ⊕ w)·p, 29), a
+  /// CRC-32C (Castagnoli: reflected polynomial 0x82F63B78, initial value and final xor
+  /// 0xFFFFFFFF) of `bytes`, on the SSE4.2 `crc32` instruction where the CPU has it.
+  public static func crc32c(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    landslide_crc32c(0, bytes.baseAddress, bytes.count)
+  }
+
+  /// A CRC-32C as metadata stores it: 8 lowercase hex digits.
+  static func hex(_ crc: UInt32) -> String {
+    let digits = String(crc, radix: 16)
+    return String(repeating: "0", count: 8 - digits.count) + digits
+  }
+
+  /// The legacy 64-bit hash, no longer written: per 8-byte word h ← rotl((h ⊕ w)·p, 29), a
   /// bijection of h for each word, so any change confined to one word always changes the
-  /// result; the tail is padded with zeros.
+  /// result; the tail bytes are folded big-endian into the byte count.
+  ///
+  /// It stays for two reasons: files written before CRC-32C carry it in `checksum` without
+  /// a `checksum_algorithm` (checkpoints of existing runs must still open, and still be
+  /// verified), and `Training.ConfigHash` identifies configs with it (checkpoints record
+  /// that hash, so changing it would refuse resuming existing runs). Nothing else should
+  /// use it: Python has no implementation of it outside `tools/checks/read_checkpoint.py`.
   public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     var hash: UInt64 = 0xCBF2_9CE4_8422_2325
     let words = bytes.count / 8
@@ -57,7 +83,7 @@ public enum SafeTensors {
 
   private static func rotate(_ value: UInt64) -> UInt64 { value << 29 | value >> 35 }
 
-  /// Writes `items` in order with `metadata` (plus the checksum) atomically (`AtomicFile`).
+  /// Writes `items` in order with `metadata` (plus the CRC-32C) atomically (`AtomicFile`).
   public static func write(_ items: [Item], metadata: [String: String] = [:], to path: String)
     throws(SafeTensorsError)
   {
@@ -75,7 +101,8 @@ public enum SafeTensors {
       data.append(UnsafeBufferPointer(start: item.values.baseAddress, count: item.values.count))
     }
     var fullMetadata = metadata
-    fullMetadata[checksumKey] = String(data.withUnsafeBytes { checksum($0) }, radix: 16)
+    fullMetadata[checksumKey] = hex(data.withUnsafeBytes { crc32c($0) })
+    fullMetadata[checksumAlgorithmKey] = checksumAlgorithm
     header["__metadata__"] = fullMetadata
     guard var json = try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
     else {

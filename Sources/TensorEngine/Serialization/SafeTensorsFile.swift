@@ -5,7 +5,8 @@ import Foundation
 #endif
 
 /// A safetensors file mapped into memory: tensors are read in place, without copying.
-/// Opening checks the header and, when the metadata carries one, the checksum.
+/// Opening checks the header and, when the metadata carries one, the checksum (CRC-32C, or
+/// the legacy hash of files written before it).
 public final class SafeTensorsFile {
   public struct TensorInfo: Equatable, Sendable {
     public let dtype: String
@@ -73,18 +74,12 @@ public final class SafeTensorsFile {
         }
         tensors[name] = TensorInfo(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
       }
+      // Before the last stored property is set: a class whose init throws once all are set
+      // runs its deinit, which would unmap the file a second time after the catch below.
+      try Self.verifyChecksum(
+        UnsafeRawBufferPointer(start: mapped + dataStart, count: size - dataStart),
+        metadata: metadata, path: path)
       self.tensors = tensors
-      if let stored = metadata[SafeTensors.checksumKey] {
-        let actual = SafeTensors.checksum(
-          UnsafeRawBufferPointer(start: mapped + dataStart, count: size - dataStart))
-        guard stored == String(actual, radix: 16) else {
-          throw SafeTensorsError(
-            path: path,
-            message:
-              "checksum mismatch: the data section is corrupt (stored \(stored), computed \(String(actual, radix: 16)))"
-          )
-        }
-      }
     } catch {
       munmap(mapped, size)
       throw error
@@ -92,6 +87,39 @@ public final class SafeTensorsFile {
   }
 
   deinit { munmap(mapping, size) }
+
+  /// Checks the data section against the metadata's checksum, if it carries one: CRC-32C
+  /// where `checksum_algorithm` is `crc32c`, the legacy hash where it is absent.
+  private static func verifyChecksum(
+    _ data: UnsafeRawBufferPointer, metadata: [String: String], path: String
+  ) throws(SafeTensorsError) {
+    let algorithm = metadata[SafeTensors.checksumAlgorithmKey]
+    guard let stored = metadata[SafeTensors.checksumKey] else {
+      if let algorithm {
+        throw SafeTensorsError(
+          path: path, message: "the metadata names checksum algorithm \(algorithm) but no checksum")
+      }
+      return
+    }
+    let computed: String
+    switch algorithm {
+    case nil: computed = String(SafeTensors.checksum(data), radix: 16)
+    case SafeTensors.checksumAlgorithm?: computed = SafeTensors.hex(SafeTensors.crc32c(data))
+    case let other?:
+      throw SafeTensorsError(
+        path: path,
+        message:
+          "unknown checksum algorithm \(other) (this version verifies \(SafeTensors.checksumAlgorithm))"
+      )
+    }
+    guard stored.lowercased() == computed else {
+      throw SafeTensorsError(
+        path: path,
+        message:
+          "checksum mismatch: the data section is corrupt (\(algorithm ?? "legacy hash") stored \(stored), computed \(computed))"
+      )
+    }
+  }
 
   /// The values of a Float32 tensor, in place (valid while this file is open).
   public func floats(_ name: String) throws(SafeTensorsError) -> UnsafeBufferPointer<Float> {
