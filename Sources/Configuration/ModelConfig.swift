@@ -61,9 +61,12 @@ public struct SusceptibilityConfig: Equatable, Sendable {
   /// and its sweep covers 6 to 64 blocks in total.
   public var blocksPerStage = [3, 4, 6, 3]
   public var dropout = 0.3
-  /// The code's ReLU between the head's convolution and batch norm: every cell scored
-  /// below it gets one probability, which ties them and caps AUC.
-  public var headReLU = true
+  /// The paper's code has a ReLU between the head's convolution and batch norm: every cell
+  /// scored below it gets one probability, which ties them and caps AUC, and where it dies
+  /// on every cell the network never recovers. Off by default (tools/bench/head-seeds: it
+  /// collapsed in 1 of 8 short runs and tied 16–34 % of cells in 2 more; the plain head
+  /// never did at the default learning rate); `head_relu: true` is the paper's.
+  public var headReLU = false
   public var loss = Loss.focalTversky
   /// Focal Tversky: TI = (TP+ε)/(TP + α·FP + β·FN + ε), loss = (1 − TI)^γ.
   public var tverskyAlpha = 0.3

@@ -324,13 +324,13 @@ public final class EnsembleTrainer {
       } else {
         sinceBest += 1
       }
+      let scores = stage == .susceptibility ? try validationScores() : nil
       let record = EpochRecord(
         stage: stage, epoch: epoch, step: adam.step, trainLoss: lossSum / Double(steps),
-        validationLoss: validation,
-        validationAUC: stage == .susceptibility ? try validationAUC() : nil,
+        validationLoss: validation, validationAUC: scores?.auc,
         learningRate: Double(schedule.learningRate(at: adam.step)),
         samplesPerSecond: Double(steps * perRank * ranks) / seconds, seconds: seconds,
-        best: improved)
+        best: improved, validationTiedShare: scores?.tiedShare)
       records.append(record)
       try agreement.onRankZero { () throws(TrainingError) in try metrics?.append(record) }
       log(
@@ -340,7 +340,8 @@ public final class EnsembleTrainer {
           + String(
             format: ", %.1f %@/s", record.samplesPerSecond,
             stage.trainsOnCells ? "cells" : "samples")
-          + (improved ? " (best)" : ""))
+          + (improved ? " (best)" : "") + Self.tiedNote(record.validationTiedShare))
+      try checkCollapse(stage, epoch: epoch)
       try writeCheckpoint(
         TrainingPosition(
           stage: stage, completedEpochs: epoch, order: order, shuffle: random.words,
@@ -375,6 +376,30 @@ public final class EnsembleTrainer {
           dropout: []),
         lossSum: 0, adam: nil, snapshot: nil)
     }
+  }
+
+  /// What the progress line says of tied validation scores: nothing for a working network.
+  static func tiedNote(_ share: Double?) -> String {
+    guard let share, share >= 0.5 else { return "" }
+    return share == 1
+      ? "; COLLAPSED: every validation cell has the same score"
+      : String(format: "; %.0f %% of validation cells tied at one score", 100 * share)
+  }
+
+  /// Stops the susceptibility stage when its output collapsed to a constant with the
+  /// paper's ReLU head: a ReLU dead on every cell passes no gradient and never comes back.
+  /// Without it a collapse (the head's batch-norm scale driven to zero by a large learning
+  /// rate) can still recover, so it is only flagged, and early stopping keeps the best
+  /// weights. Every rank sees the same scores, so every rank decides the same.
+  private func checkCollapse(_ stage: TrainingStage, epoch: Int) throws(TrainingError) {
+    guard config.susceptibility.headReLU, records.last?.validationTiedShare == 1 else { return }
+    var error = TrainingError(
+      "stage \(stage.rawValue) epoch \(epoch): the network's output collapsed: every validation "
+        + "cell has the same score (validation AUC 0.5); the ReLU before the head's batch norm "
+        + "is dead on every cell and cannot recover (set susceptibility.head_relu: false, or "
+        + "lower training.learning_rate)")
+    error.isOnEveryRank = true
+    throw error
   }
 
   /// Rank 0 writes `position` with the ensemble, the stage's Adam moments and best weights,
@@ -645,6 +670,13 @@ public final class EnsembleTrainer {
 
   /// AUC of the susceptibility network's probabilities over every validation cell.
   func validationAUC() throws(TrainingError) -> Double? {
+    try validationScores().auc
+  }
+
+  /// The susceptibility network on every validation cell: the AUC of its probabilities
+  /// (nil where undefined, e.g. no landslide among the cells) and the share of cells tied at
+  /// the most common probability (1: the output collapsed to a constant).
+  func validationScores() throws(TrainingError) -> (auc: Double?, tiedShare: Double) {
     let count = shards.samples[.validation]?.count ?? 0
     // Each rank scores its batches into its slots; a summing all-reduce fills the rest.
     var scores = [Float](repeating: 0, count: count * cellsPerPatch)
@@ -670,7 +702,20 @@ public final class EnsembleTrainer {
       }
     }
     // Undefined (e.g. no landslide among the validation cells): recorded as absent.
-    return try? ROCCurve(labels: labels, scores: scores).auc
+    let auc = try? ROCCurve(labels: labels, scores: scores).auc
+    return (auc, Self.largestTiedShare(scores))
+  }
+
+  /// The share of `scores` equal to their most common value.
+  static func largestTiedShare(_ scores: [Float]) -> Double {
+    guard !scores.isEmpty else { return 0 }
+    let sorted = scores.sorted()
+    var (longest, run) = (1, 1)
+    for index in 1..<sorted.count {
+      run = sorted[index] == sorted[index - 1] ? run + 1 : 1
+      longest = max(longest, run)
+    }
+    return Double(longest) / Double(sorted.count)
   }
 
   /// The stage's loss on `batch`, recorded on `tape`.

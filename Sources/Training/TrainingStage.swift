@@ -36,9 +36,14 @@ public struct EpochRecord: Codable, Equatable, Sendable {
   public var seconds: Double
   /// Whether this epoch set a new minimum validation loss (its weights are kept).
   public var best: Bool
+  /// The share of validation cells holding the most common susceptibility score (its stage
+  /// only): near 1/cells for a working network, 1 when the output collapsed to a constant
+  /// (a dead ReLU head). Absent in records written before it was measured.
+  public var validationTiedShare: Double?
 
   enum CodingKeys: String, CodingKey {
     case stage, epoch, step, best, seconds
+    case validationTiedShare = "validation_tied_share"
     case trainLoss = "train_loss"
     case validationLoss = "validation_loss"
     case validationAUC = "validation_auc"

@@ -54,7 +54,9 @@ import Testing
     #expect(abs(recomputed - best) < 1e-6 * max(1, best), "\(recomputed) vs \(best)")
   }
 
-  /// A few epochs of training rank validation cells better than the untrained network.
+  /// A few epochs of training rank validation cells better than the untrained network, with
+  /// the default head, whose output never collapses to a constant (none of the epochs has
+  /// most validation cells tied at one score).
   @Test func trainingImprovesValidationAUC() throws {
     let study = try TinyStudy([
       "study_area.synthetic.size_km=[24, 24]", "study_area.synthetic.periods=4",
@@ -66,6 +68,45 @@ import Testing
     try trainer.run(.susceptibility)
     let after = trainer.records.compactMap(\.validationAUC).max()!
     #expect(after > before + 0.05, "AUC before \(before), after \(after)")
+    for record in trainer.records {
+      let tied = try #require(record.validationTiedShare)
+      #expect(tied < 0.5, "epoch \(record.epoch): \(tied) of validation cells tied")
+    }
+  }
+
+  /// The paper's head with a ReLU dead on every cell (its convolution zeroed, bias −1): every
+  /// validation cell gets one score, the record says so, and the stage stops at once with an
+  /// error that names the cause and the way out, instead of training on at AUC 0.5.
+  @Test func aDeadReLUHeadStopsTheStageWithItsCause() throws {
+    let study = try TinyStudy(["susceptibility.head_relu=true", "training.max_epochs=3"])
+    defer { study.remove() }
+    let trainer = try study.trainer()
+    let head = trainer.ensemble.susceptibility.head
+    for index in 0..<head.weight.count { head.weight[index] = 0 }
+    head.bias![0] = -1
+    #expect(try trainer.validationScores().tiedShare == 1)
+    #expect {
+      try trainer.run(.susceptibility)
+    } throws: { error in
+      let error = error as! TrainingError
+      return error.isOnEveryRank && error.description.contains("output collapsed")
+        && error.description.contains("susceptibility.head_relu: false")
+    }
+    #expect(trainer.records.count == 1)
+    #expect(trainer.records[0].validationTiedShare == 1)
+  }
+
+  /// The tied share is the most common value's share; the progress line names it only when
+  /// it is large.
+  @Test func tiedScoresAreMeasuredAndReported() {
+    #expect(EnsembleTrainer.largestTiedShare([]) == 0)
+    #expect(EnsembleTrainer.largestTiedShare([0.3, 0.1, 0.2, 0.4]) == 0.25)
+    #expect(EnsembleTrainer.largestTiedShare([0.1, 0.7, 0.1, 0.2, 0.7, 0.7]) == 0.5)
+    #expect(EnsembleTrainer.largestTiedShare([0.5, 0.5, 0.5]) == 1)
+    #expect(EnsembleTrainer.tiedNote(nil) == "")
+    #expect(EnsembleTrainer.tiedNote(0.01) == "")
+    #expect(EnsembleTrainer.tiedNote(0.87) == "; 87 % of validation cells tied at one score")
+    #expect(EnsembleTrainer.tiedNote(1).contains("COLLAPSED"))
   }
 
   @Test func patchesSplitIntoCellsInLabelOrder() {
