@@ -27,7 +27,11 @@ enum KernelISA: String {
       let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
       let flags = Set(
         cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ") ?? [])
-      let avx2: [Substring] = ["avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "popcnt"]
+      // The flags of CPUSupport's VectorLevel.requiredFlags, which the start-up check uses
+      // (a manifest cannot import a target): both lists must stay the same.
+      let avx2: [Substring] = [
+        "avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "popcnt",
+      ]
       let avx512: [Substring] = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
       guard avx2.allSatisfy(flags.contains) else { return .baseline }
       return avx512.allSatisfy(flags.contains) ? .avx512 : .avx2

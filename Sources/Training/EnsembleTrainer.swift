@@ -668,11 +668,6 @@ public final class EnsembleTrainer {
     return try agreement.sum(total) / Double(units.count)
   }
 
-  /// AUC of the susceptibility network's probabilities over every validation cell.
-  func validationAUC() throws(TrainingError) -> Double? {
-    try validationScores().auc
-  }
-
   /// The susceptibility network on every validation cell: the AUC of its probabilities
   /// (nil where undefined, e.g. no landslide among the cells) and the share of cells tied at
   /// the most common probability (1: the output collapsed to a constant).

@@ -215,6 +215,7 @@ struct Bench: ParsableCommand {
       let optimizerSeconds = (clock.now - optimizerStart).seconds
       Self.printProfile(profile, optimizerSeconds: optimizerSeconds, steps: steps, seconds: seconds)
     }
+    let compute = ComputeReport.current
     return BenchResult(
       network: network.rawValue, params: parameters, batch: batchSize, threads: threads,
       samplesPerSecond: (Double(batchSize * steps) / seconds).rounded(to: 3),
@@ -222,7 +223,7 @@ struct Bench: ParsableCommand {
       peakRSSMegabytes: Self.peakResidentMegabytes.rounded(to: 1),
       allocationsPerStep: allocationsBefore.flatMap { before in
         allocationsAfter.map { (Double($0 - before) / Double(steps)).rounded(to: 2) }
-      } ?? -1, blasCore: ComputeReport.current.blasCore, isa: ComputeReport.current.isa)
+      } ?? -1, blasCore: compute.blasCore, isa: compute.isa)
   }
 
   /// Milliseconds per step by op kind; to stderr, so that --json output stays clean.

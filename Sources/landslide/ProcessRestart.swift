@@ -38,7 +38,7 @@ enum ProcessRestart {
       let core = BLASKernel.correction(
         loaded: loaded, cpu: .current, environment: environment)
     else { return }
-    let chosen = environment[BLASKernel.detectedOverrideVariable] ?? loaded
+    let chosen = BLASKernel.chosenCore(loaded: loaded, environment: environment)
     let failure = restart(setting: [
       BLASKernel.coreVariable: core, BLASKernel.correctedVariable: chosen,
     ])

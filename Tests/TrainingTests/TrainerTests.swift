@@ -64,7 +64,7 @@ import Testing
     ])
     defer { study.remove() }
     let trainer = try study.trainer()
-    let before = try #require(try trainer.validationAUC())
+    let before = try #require(try trainer.validationScores().auc)
     try trainer.run(.susceptibility)
     let after = trainer.records.compactMap(\.validationAUC).max()!
     #expect(after > before + 0.05, "AUC before \(before), after \(after)")

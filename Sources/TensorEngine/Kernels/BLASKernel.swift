@@ -68,11 +68,16 @@ public struct BLASKernel: Sendable, Equatable {
     guard environment[correctedVariable] == nil, environment[coreVariable] == nil else {
       return nil
     }
-    let chosen = environment[detectedOverrideVariable] ?? loaded
-    guard let chosenLevel = level(ofCore: chosen), let best = recommendedCore(for: cpu),
+    guard let chosenLevel = level(ofCore: chosenCore(loaded: loaded, environment: environment)),
+      let best = recommendedCore(for: cpu),
       let bestLevel = level(ofCore: best), bestLevel > chosenLevel
     else { return nil }
     return best
+  }
+
+  /// The core OpenBLAS chose: the loaded one, or the test hook's stand-in for it.
+  public static func chosenCore(loaded: String, environment: [String: String]) -> String {
+    environment[detectedOverrideVariable] ?? loaded
   }
 
   /// The core OpenBLAS 0.3.x should run on a CPU with these features (nil: leave the
