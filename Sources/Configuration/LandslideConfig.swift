@@ -36,7 +36,8 @@ public struct LandslideConfig: Equatable, Sendable {
       "susceptibility", default: config.susceptibility, SusceptibilityConfig.read)
     config.density = try document.section("density", default: config.density, DensityConfig.read)
     config.training = try document.section(
-      "training", default: config.training, TrainingConfig.read)
+      "training", default: config.training
+    ) { section throws(ConfigError) in try TrainingConfig.read(&section) }
     try document.finish()
     return config
   }

@@ -140,7 +140,8 @@ public struct DensityConfig: Equatable, Sendable {
   }
 }
 
-/// Optimiser, schedule and stopping rule (SPEC.md §1, training protocol).
+/// Optimiser, schedule, stopping rule and checkpoints of the training loop (SPEC.md §1,
+/// training protocol), the same keys for every trained model.
 public struct TrainingConfig: Equatable, Sendable {
   public var seed = 1
   /// The global batch: split across ranks when training data-parallel.
@@ -169,8 +170,13 @@ public struct TrainingConfig: Equatable, Sendable {
   /// Also a checkpoint every this many optimiser steps within epochs (0: only at their ends).
   public var checkpointSteps = 0
 
-  static func read(_ section: inout MappingReader) throws(ConfigError) -> TrainingConfig {
-    var training = TrainingConfig()
+  public init() {}
+
+  /// Reads the section's keys; absent ones keep their value in `defaults`.
+  static func read(_ section: inout MappingReader, defaults: TrainingConfig = TrainingConfig())
+    throws(ConfigError) -> TrainingConfig
+  {
+    var training = defaults
     training.seed = try section.int("seed", default: training.seed, range: 0...Int(Int32.max))
     training.batchSize = try section.int(
       "batch_size", default: training.batchSize, range: 1...65_536)

@@ -61,7 +61,7 @@ final class SweepCoordinator: @unchecked Sendable {
     if halving != nil {
       for trial in trials {
         let records = EpochRecord.read(path: layout.metrics(trial.index))
-          .filter { $0.stage.rawValue == config.stage }
+          .filter { $0.stage == config.stage }
         for count in records.indices {
           _ = halving?.record(
             epoch: records[count].epoch, value: Self.best(metric, records[...count]) ?? .nan)
@@ -179,9 +179,10 @@ final class SweepCoordinator: @unchecked Sendable {
         case .finished:
           let (bytes, _): ([UInt8], Int) = try world.receive(
             count: request.epoch, from: source, tag: SweepMessage.outcomeTag)
-          guard let outcome = try? JSONDecoder().decode(TrialOutcome.self, from: Data(bytes))
-          else {
-            throw SweepError("rank \(source) sent an unreadable outcome for trial \(request.trial)")
+          let outcome: TrialOutcome
+          do { outcome = try JSONDecoder().decode(TrialOutcome.self, from: Data(bytes)) } catch {
+            throw SweepError(
+              "rank \(source) sent an unreadable outcome for trial \(request.trial) (\(error))")
           }
           try finished(trial: request.trial, outcome)
         }

@@ -179,7 +179,7 @@ public final class SweepRunner {
     var outcome = TrialOutcome(status: .completed, epochs: 0, seconds: 0)
     var trainer: EnsembleTrainer?
     func finish(_ status: TrialOutcome.Status, error: String? = nil) -> TrialOutcome {
-      let records = (trainer?.records ?? []).filter { $0.stage.rawValue == config.stage }
+      let records = (trainer?.records ?? []).filter { $0.stage == config.stage }
       outcome.status = status
       outcome.error = error
       outcome.epochs = records.count
@@ -198,10 +198,10 @@ public final class SweepRunner {
       do {
         try FileManager.default.createDirectory(
           atPath: directory, withIntermediateDirectories: true)
-        if let checkpoint = EnsembleTrainer.newestValidCheckpoint(
+        if let checkpoint = CheckpointFiles.newestValid(
           in: checkpoints, warn: { logFile?.write("warning: \($0)") })
         {
-          resumeStep[0] = Int64(EnsembleTrainer.stepNumber(of: checkpoint) ?? -1)
+          resumeStep[0] = Int64(CheckpointFiles.stepNumber(of: checkpoint) ?? -1)
         }
       } catch {
         setupError = "\(directory): \(error.localizedDescription)"
@@ -224,7 +224,7 @@ public final class SweepRunner {
           text: baseText, overrides: config.baseOverrides + trial.overrides)
         if resumeStep[0] >= 0 {
           try training.resume(
-            from: EnsembleTrainer.stepCheckpoint(in: checkpoints, step: Int(resumeStep[0])))
+            from: CheckpointFiles.step(Int(resumeStep[0]), in: checkpoints))
         }
       } catch {
         setupError = "\(error)"
@@ -253,8 +253,8 @@ public final class SweepRunner {
     let rank = rank
     let lastEpoch = TrainingStage(rawValue: stage).map(trainer.maxEpochs) ?? 0
     trainer.epochEnded = { [unowned trainer] record throws(TrainingError) in
-      guard record.stage.rawValue == stage else { return true }
-      let records = trainer.records.filter { $0.stage.rawValue == stage }
+      guard record.stage == stage else { return true }
+      let records = trainer.records.filter { $0.stage == stage }
       var goesOn: [Int32] = [1]
       do {
         if let dispatch {
@@ -321,9 +321,10 @@ public final class SweepRunner {
 
   private func checkSamePlan() throws(SweepError) {
     guard let data = FileManager.default.contents(atPath: layout.plan) else { return }
-    guard let recorded = try? JSONDecoder().decode(Plan.self, from: data) else {
+    let recorded: Plan
+    do { recorded = try JSONDecoder().decode(Plan.self, from: data) } catch {
       throw SweepError(
-        "\(layout.plan): unreadable; it records which sweep this run directory holds")
+        "\(layout.plan): unreadable (\(error)); it records which sweep this run directory holds")
     }
     guard recorded == plan else {
       let what =

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Configuration
+import Training
 
 #if canImport(Glibc)
   @preconcurrency import Glibc
@@ -27,6 +29,24 @@ struct Landslide: ParsableCommand {
     ComputeReport.refuseUnsupportedCPU()
     ProcessRestart.correctBLASKernel()
     setvbuf(stdout, nil, _IOLBF, 0)
-    main(nil)
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      guard let code = documentedExitCode(for: error) else { exit(withError: error) }
+      fputs("Error: \(error)\n", stderr)
+      Glibc.exit(code)
+    }
+  }
+
+  /// The documented exit status of an error that is ours (see `ExitStatus`): 64 for a
+  /// config or setup the user must fix, 75 for an interruption, 1 for other failures;
+  /// nil leaves the argument parser's own errors (usage: 64, help: 0) to it.
+  static func documentedExitCode(for error: any Error) -> Int32? {
+    switch error {
+    case is ConfigError: ExitStatus.usage
+    case let error as TrainingError: error.exitCode
+    default: nil
+    }
   }
 }

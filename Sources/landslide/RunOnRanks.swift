@@ -28,7 +28,12 @@ func runOnRanks(_ body: (Communicator?) throws -> Void) throws {
     // Give the launcher's output forwarding a moment: an abort can discard what a rank
     // printed just before it.
     usleep(500_000)
-    world.abort(code: 1)
+    world.abort(code: Landslide.documentedExitCode(for: error) ?? ExitStatus.failure)
   }
   if world != nil { MPIRuntime.finalize() }
+}
+
+/// A warning on standard error (standard output stays for results and `--json`).
+func warn(_ message: String) {
+  FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }

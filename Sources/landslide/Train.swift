@@ -61,11 +61,7 @@ struct Train: ParsableCommand {
     let rank = world?.rank ?? 0
     let say: (String) -> Void = { if rank == 0 { print($0) } }
     let settings = try LandslideConfig.load(file: config, overrides: overrides)
-    guard resume != nil || EnsembleTrainer.stepCheckpoints(in: path("checkpoints")).isEmpty else {
-      throw TrainingError(
-        "\(path("checkpoints")) already holds checkpoints of a run: pass --resume auto to continue "
-          + "it, or remove them to start afresh")
-    }
+    if resume == nil { try CheckpointFiles.refuseFreshStart(in: path("checkpoints")) }
     // Rank 0 generates and prepares the data; the others then find it ready.
     if rank == 0 {
       try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
@@ -80,7 +76,7 @@ struct Train: ParsableCommand {
     trainer.checkpointDirectory = path("checkpoints")
     trainer.configHash = try configHash()
     if let resume {
-      if let checkpoint = try checkpointToResume(resume, say: say) {
+      if let checkpoint = CheckpointFiles.toResume(resume, in: path("checkpoints"), warn: warn) {
         try trainer.resume(from: checkpoint, force: force)
       } else {
         say("no checkpoint in \(path("checkpoints")); starting afresh")
@@ -134,15 +130,6 @@ struct Train: ParsableCommand {
         + value("oracle_pearson_r_positive")
     }
     return line
-  }
-
-  /// The checkpoint `--resume` names: a path, or for `auto` the newest step checkpoint that
-  /// opens cleanly.
-  private func checkpointToResume(_ argument: String, say: (String) -> Void) throws -> String? {
-    guard argument == "auto" else { return argument }
-    return EnsembleTrainer.newestValidCheckpoint(in: path("checkpoints")) { warning in
-      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-    }
   }
 
   /// A hash of the config file's text and the overrides, in order.

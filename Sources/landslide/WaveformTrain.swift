@@ -52,11 +52,7 @@ struct WaveformTrain: ParsableCommand {
     let rank = world?.rank ?? 0
     let say: (String) -> Void = { if rank == 0 { print($0) } }
     let checkpoints = path("checkpoints")
-    guard resume != nil || EnsembleTrainer.stepCheckpoints(in: checkpoints).isEmpty else {
-      throw TrainingError(
-        "\(checkpoints) already holds checkpoints of a run: pass --resume auto to continue it, "
-          + "or remove them to start afresh")
-    }
+    if resume == nil { try CheckpointFiles.refuseFreshStart(in: checkpoints) }
     let (config, data, split) = try options.load()
     if rank == 0 {
       try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
@@ -67,12 +63,7 @@ struct WaveformTrain: ParsableCommand {
     trainer.checkpointDirectory = checkpoints
     trainer.configHash = try options.configHash()
     if let resume {
-      let checkpoint =
-        resume == "auto"
-        ? EnsembleTrainer.newestValidCheckpoint(in: checkpoints) { warning in
-          FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-        } : resume
-      if let checkpoint {
+      if let checkpoint = CheckpointFiles.toResume(resume, in: checkpoints, warn: warn) {
         try trainer.resume(from: checkpoint, force: force)
       } else {
         say("no checkpoint in \(checkpoints); starting afresh")

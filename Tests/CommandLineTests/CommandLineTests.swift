@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct CommandLineTests {
@@ -34,11 +35,56 @@ import Testing
   @Test func configCheckReportsTheProblemAndFails() throws {
     let result = try Launcher.landslide(
       "config", "check", "configs/ensemble.yaml", "--set", "training.learning_rate=fast")
-    #expect(result.status != 0)
+    #expect(result.status == 64)
     #expect(
       result.standardError.contains(
         "--set training.learning_rate=fast: training.learning_rate: expected a number > 0 and ≤ 10, found 'fast'"
       ))
+  }
+}
+
+/// The documented exit statuses: 64 for what the user must fix in the command or config,
+/// 1 for other failures (75, interrupted, is the signal tests' part).
+@Suite struct ExitStatusTests {
+  @Test func usageAndConfigProblemsExit64() throws {
+    let missingOption = try Launcher.landslide("train", "--config", "configs/tiny.yaml")
+    #expect(missingOption.status == 64, "\(missingOption.standardError)")
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let missingFile = try Launcher.landslide(
+      "train", "--config", "configs/none.yaml", "--run-dir", root.path)
+    #expect(missingFile.status == 64)
+    #expect(missingFile.standardError.contains("configs/none.yaml"))
+    // A fresh run into a folder that holds another run's checkpoints.
+    let checkpoints = root.appendingPathComponent("checkpoints")
+    try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+    #expect(
+      FileManager.default.createFile(
+        atPath: checkpoints.appendingPathComponent("step-00000007.safetensors").path, contents: nil)
+    )
+    let occupied = try Launcher.landslide(
+      "train", "--config", "configs/tiny.yaml", "--run-dir", root.path)
+    #expect(occupied.status == 64)
+    #expect(occupied.standardError.contains("already holds checkpoints of a run"))
+    // A scenario the config cannot make (records shorter than the waves).
+    let tooShort = try Launcher.landslide(
+      "waveform", "train", "--variant", "mod4", "--run-dir",
+      root.appendingPathComponent("short").path, "--set", "scenario.samples=128")
+    #expect(tooShort.status == 64)
+    #expect(tooShort.standardError.contains("config section scenario"))
+  }
+
+  @Test func aCorruptCheckpointToResumeExits1NamingIt() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let bad = root.appendingPathComponent("bad.safetensors")
+    try Data("not a safetensors file".utf8).write(to: bad)
+    let result = try Launcher.run(
+      Launcher.landslidePath,
+      ["waveform", "train", "--variant", "mod4", "--run-dir", root.path, "--resume", bad.path]
+        + WaveformCommandTests.tiny)
+    #expect(result.status == 1, "\(result.standardError)")
+    #expect(result.standardError.contains(bad.path))
   }
 }
 

@@ -69,7 +69,7 @@ import Testing
     other.denseWidths = [16]
     let mismatched = Ensemble(other, seed: 1)
     #expect(throws: SafeTensorsError.self) {
-      try EnsembleCheckpoint.load(try SafeTensorsFile(path: path), into: mismatched)
+      try EnsembleCheckpoint.format(mismatched).load(try SafeTensorsFile(path: path))
     }
   }
 }

@@ -13,7 +13,7 @@ import Testing
     defer { study.remove() }
     let trainer = try study.trainer()
     try trainer.train()
-    let stages = trainer.records.map(\.stage)
+    let stages = trainer.records.map(\.trainingStage)
     #expect(
       stages == [
         .susceptibility, .susceptibility, .densityLog, .densityLog, .densityPositive, .densityAll,
@@ -24,7 +24,7 @@ import Testing
       total + (try study.shards.densities(.train, sample)).filter { $0 > 0 }.count
     }
     let batch = study.config.training.batchSize
-    let first = trainer.records.first { $0.stage == .densityLog }!
+    let first = trainer.records.first { $0.trainingStage == .densityLog }!
     #expect(first.step == max(1, positives / (batch * 16)))
     #expect(trainer.records[0].step == study.shards.samples[.train]!.count / batch)
     let lines = try String(
@@ -103,10 +103,10 @@ import Testing
     #expect(EnsembleTrainer.largestTiedShare([0.3, 0.1, 0.2, 0.4]) == 0.25)
     #expect(EnsembleTrainer.largestTiedShare([0.1, 0.7, 0.1, 0.2, 0.7, 0.7]) == 0.5)
     #expect(EnsembleTrainer.largestTiedShare([0.5, 0.5, 0.5]) == 1)
-    #expect(EnsembleTrainer.tiedNote(nil) == "")
-    #expect(EnsembleTrainer.tiedNote(0.01) == "")
-    #expect(EnsembleTrainer.tiedNote(0.87) == "; 87 % of validation cells tied at one score")
-    #expect(EnsembleTrainer.tiedNote(1).contains("COLLAPSED"))
+    #expect(TrainingLoop.tiedNote(nil) == "")
+    #expect(TrainingLoop.tiedNote(0.01) == "")
+    #expect(TrainingLoop.tiedNote(0.87) == "; 87 % of validation cells tied at one score")
+    #expect(TrainingLoop.tiedNote(1).contains("COLLAPSED"))
   }
 
   @Test func patchesSplitIntoCellsInLabelOrder() {

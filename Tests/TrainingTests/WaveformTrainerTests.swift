@@ -53,7 +53,7 @@ enum TinyWaveform {
     try trainer.train()
     #expect(trainer.records.count == 2)
     #expect(trainer.records.allSatisfy { $0.trainLoss.isFinite && $0.validationLoss.isFinite })
-    let steps = EnsembleTrainer.stepCheckpoints(in: directory.path)
+    let steps = CheckpointFiles.steps(in: directory.path)
     #expect(steps.count == 2)
     #expect(
       FileManager.default.fileExists(
@@ -83,7 +83,7 @@ enum TinyWaveform {
     try first.train()
     let resumed = try TinyWaveform.trainer(.mod3)
     try resumed.resume(
-      from: try #require(EnsembleTrainer.stepCheckpoints(in: directory.path).first), force: true)
+      from: try #require(CheckpointFiles.steps(in: directory.path).first), force: true)
     try resumed.train()
     let uninterrupted = try TinyWaveform.trainer(.mod3)
     try uninterrupted.train()

@@ -92,20 +92,7 @@ public enum WaveformCheckpoint {
     _ model: WaveformTransformer, description: WaveformDescription,
     extra: [(String, Tensor)] = [], to path: String, metadata: [String: String] = [:]
   ) throws(SafeTensorsError) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    guard let json = try? encoder.encode(description) else {
-      throw SafeTensorsError(path: path, message: "cannot encode the transformer description")
-    }
-    var fullMetadata = metadata
-    fullMetadata[descriptionKey] = String(decoding: json, as: UTF8.self)
-    let items = (model.namedTensors + extra.map { (name: $0.0, tensor: $0.1) }).map {
-      name, tensor in
-      SafeTensors.Item(
-        name: name, shape: (0..<tensor.shape.rank).map { tensor.shape[$0] },
-        values: UnsafeBufferPointer(tensor.buffer))
-    }
-    try SafeTensors.write(items, metadata: fullMetadata, to: path)
+    try format(model, description).write(to: path, extra: extra, metadata: metadata)
   }
 
   /// The description and the rebuilt network stored at `path`.
@@ -115,7 +102,7 @@ public enum WaveformCheckpoint {
     let file = try SafeTensorsFile(path: path)
     let description = try self.description(file)
     let model = description.makeModel(seed: 0)
-    try load(file, into: model)
+    try format(model, description).load(file)
     model.train(false)
     return (description, model)
   }
@@ -123,22 +110,41 @@ public enum WaveformCheckpoint {
   static func description(_ file: SafeTensorsFile) throws(SafeTensorsError)
     -> WaveformDescription
   {
-    guard let json = file.metadata[descriptionKey],
-      let description = try? JSONDecoder().decode(WaveformDescription.self, from: Data(json.utf8))
-    else {
-      throw SafeTensorsError(
-        path: file.path,
-        message: "no transformer description in the metadata; not a waveform checkpoint")
-    }
-    return description
+    try ModuleCheckpoint<WaveformDescription>.description(file, key: descriptionKey)
   }
 
-  /// Copies every tensor of the model from `file`, checking names and shapes.
-  static func load(_ file: SafeTensorsFile, into model: WaveformTransformer)
+  static func format(_ model: WaveformTransformer, _ description: WaveformDescription)
+    -> ModuleCheckpoint<WaveformDescription>
+  {
+    ModuleCheckpoint(model.namedTensors, description: description, key: descriptionKey)
+  }
+}
+
+/// The transformer as the training loop checkpoints it: a checkpoint of another variant is
+/// refused before any tensor is copied.
+struct TransformerCheckpoint: CheckpointedModel {
+  let format: ModuleCheckpoint<WaveformDescription>
+
+  init(_ model: WaveformTransformer, _ description: WaveformDescription) {
+    format = WaveformCheckpoint.format(model, description)
+  }
+
+  var namedTensors: [(name: String, tensor: Tensor)] { format.namedTensors }
+
+  func write(to path: String, extra: [(String, Tensor)], metadata: [String: String])
     throws(SafeTensorsError)
   {
-    for (name, tensor) in model.namedTensors {
-      try EnsembleCheckpoint.copy(file, name, into: tensor)
+    try format.write(to: path, extra: extra, metadata: metadata)
+  }
+
+  func load(_ file: SafeTensorsFile) throws(SafeTensorsError) {
+    let stored = try WaveformCheckpoint.description(file)
+    guard stored.variant == format.description.variant else {
+      throw SafeTensorsError(
+        path: file.path,
+        message: "a checkpoint of variant \(stored.variant.rawValue), not "
+          + format.description.variant.rawValue)
     }
+    try format.load(file)
   }
 }

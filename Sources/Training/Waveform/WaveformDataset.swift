@@ -45,7 +45,7 @@ public struct WaveformDataset: Sendable {
       sampleRate: config.sampleRate, magnitude: config.magnitude,
       distanceKm: config.minDistanceKm...config.maxDistanceKm, positiveRate: config.positiveRate)
     if let problem = specification.problem {
-      throw TrainingError("config section scenario: \(problem)")
+      throw TrainingError("config section scenario: \(problem)", kind: .invalidSetup)
     }
     return WaveformDataset(WaveformScenario(specification))
   }
@@ -64,26 +64,32 @@ public struct WaveformDataset: Sendable {
       guard statics.shape.count == 2, statics.shape[0] == records.sites else {
         throw TrainingError(
           "\(path("static.npy")): shape \(statics.shape); expected [\(records.sites), features] "
-            + "(one row per site of series.npy)")
+            + "(one row per site of series.npy)", kind: .badInput(path: path("static.npy")))
       }
       guard labels.values.count == records.sites, labels.shape.count <= 2 else {
         throw TrainingError(
           "\(path("labels.npy")): shape \(labels.shape); expected [\(records.sites)] "
-            + "(one label per site of series.npy)")
+            + "(one label per site of series.npy)", kind: .badInput(path: path("labels.npy")))
       }
       if let bad = labels.values.first(where: { $0 != 0 && $0 != 1 }) {
-        throw TrainingError("\(path("labels.npy")): label \(bad); expected 0 or 1")
+        throw TrainingError(
+          "\(path("labels.npy")): label \(bad); expected 0 or 1",
+          kind: .badInput(path: path("labels.npy")))
       }
       if let site = (0..<records.sites).first(where: { site in
         (0..<statics.shape[1]).contains { !statics.values[site * statics.shape[1] + $0].isFinite }
       }) {
-        throw TrainingError("\(path("static.npy")): site \(site) has a value that is not finite")
+        throw TrainingError(
+          "\(path("static.npy")): site \(site) has a value that is not finite",
+          kind: .badInput(path: path("static.npy")))
       }
       return WaveformDataset(
         records: records, staticValues: statics.values, staticCount: statics.shape[1],
         labels: labels.values)
     } catch let error as TrainingError {
       throw error
+    } catch let error as NumPyError {
+      throw TrainingError(error.description, kind: .badInput(path: error.path))
     } catch {
       throw TrainingError("\(error)")
     }
@@ -110,7 +116,8 @@ public struct WaveformSplit: Equatable, Sendable {
     where side.isEmpty {
       throw TrainingError(
         "\(sites) sites leave the \(name) split empty (split.test_fraction \(config.testFraction), "
-          + "split.validation_fraction \(config.validationFraction)); use more sites")
+          + "split.validation_fraction \(config.validationFraction)); use more sites",
+        kind: .invalidSetup)
     }
   }
 }
@@ -169,14 +176,14 @@ public struct WaveformInputs: Sendable {
       guard lowPass.hz < data.records.sampleRate / 2 else {
         throw TrainingError(
           "model.low_pass_hz \(lowPass.hz) must lie below the Nyquist frequency "
-            + "\(data.records.sampleRate / 2) Hz of the records")
+            + "\(data.records.sampleRate / 2) Hz of the records", kind: .invalidSetup)
       }
       let filter = ButterworthLowPass(
         order: lowPass.order, cutoff: lowPass.hz, sampleRate: data.records.sampleRate)
       guard data.records.samples > filter.padding else {
         throw TrainingError(
           "records of \(data.records.samples) samples are too short for the low-pass filter's "
-            + "padding of \(filter.padding); use longer records")
+            + "padding of \(filter.padding); use longer records", kind: .invalidSetup)
       }
       records = data.records.lowPassed(filter)
     case .peakGroundVelocity:

@@ -55,18 +55,3 @@ final class MetricsLog<Record: Encodable> {
     return json + Data("\n".utf8)
   }
 }
-
-/// A training failure with a message that says where and why, or a stop on request.
-public struct TrainingError: Error, CustomStringConvertible {
-  public let description: String
-  /// Training stopped on SIGTERM or SIGUSR1 after writing a checkpoint (see `StopRequest`).
-  public var isInterruption = false
-  /// Training ended early because `EnsembleTrainer.epochEnded` said so (a sweep's pruning).
-  public var isPruned = false
-  /// Every rank of the trainer's communicator threw it at the same point (an agreed stop,
-  /// divergence, a failed write on rank 0), so all can go on to other work together; any
-  /// other error may leave ranks waiting in a collective.
-  public var isOnEveryRank = false
-
-  public init(_ description: String) { self.description = description }
-}

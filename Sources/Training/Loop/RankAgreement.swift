@@ -5,10 +5,12 @@ import TensorEngine
 /// whether any rank was asked to stop, sums of per-rank values, and whether rank 0's writes
 /// worked. Each answer reaches every rank, so all ranks stop at the same point and none is
 /// left waiting in a collective for one that gave up.
-struct RankAgreement {
-  let communicator: Communicator?
-  var rank: Int { communicator?.rank ?? 0 }
-  var ranks: Int { communicator?.size ?? 1 }
+public struct RankAgreement {
+  public let communicator: Communicator?
+  public var rank: Int { communicator?.rank ?? 0 }
+  public var ranks: Int { communicator?.size ?? 1 }
+
+  public init(communicator: Communicator?) { self.communicator = communicator }
 
   /// Runs `write` on rank 0 and tells every rank whether it worked: a write that fails
   /// (a full disk, a file where a folder should be) ends training on all ranks alike.
@@ -24,10 +26,8 @@ struct RankAgreement {
     var failed: [Int32] = [failure == nil ? 0 : 1]
     do { try communicator.broadcast(&failed) } catch { throw TrainingError(error.description) }
     guard failed[0] == 0 else {
-      var error =
-        failure ?? TrainingError("rank 0 could not write training output (its log says why)")
-      error.isOnEveryRank = true
-      throw error
+      throw (failure ?? TrainingError("rank 0 could not write training output (its log says why)"))
+        .onEveryRank()
     }
   }
 
@@ -42,13 +42,21 @@ struct RankAgreement {
   }
 
   /// The sum of the ranks' `value`s.
-  func sum(_ value: Double) throws(TrainingError) -> Double {
+  public func sum(_ value: Double) throws(TrainingError) -> Double {
     guard let communicator else { return value }
     var values = [value]
     do { try communicator.allReduce(&values, .sum) } catch {
       throw TrainingError(error.description)
     }
     return values[0]
+  }
+
+  /// Element-wise sums of the ranks' `values`: each rank fills its slots, the rest zero.
+  public func sum(_ values: inout [Float]) throws(TrainingError) {
+    guard let communicator else { return }
+    do { try communicator.allReduce(&values, .sum) } catch {
+      throw TrainingError(error.description)
+    }
   }
 
   private func largest(_ flag: Int32) throws(TrainingError) -> Int32 {

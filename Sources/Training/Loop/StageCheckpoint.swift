@@ -35,11 +35,11 @@ enum StageCheckpoint {
   ) throws(TrainingError) {
     do {
       for index in adam.parameters.indices {
-        try EnsembleCheckpoint.copy(file, "adam.m.\(index)", into: adam.firstMoments[index])
-        try EnsembleCheckpoint.copy(file, "adam.v.\(index)", into: adam.secondMoments[index])
+        try copyTensor(file, "adam.m.\(index)", into: adam.firstMoments[index])
+        try copyTensor(file, "adam.v.\(index)", into: adam.secondMoments[index])
       }
       for (index, copy) in snapshot.copies.enumerated() {
-        try EnsembleCheckpoint.copy(file, "best.\(index)", into: copy)
+        try copyTensor(file, "best.\(index)", into: copy)
       }
       try agreement.loadRow(file, rankBestStatesKey, into: snapshot.stateCopies)
     } catch {

@@ -11,18 +11,9 @@ struct ProgressReporter {
     self.output = output
   }
 
-  /// Reports if the interval has passed. `elapsed` is this epoch's time so far; the ETA is
-  /// the rest of this epoch at the current rate.
-  mutating func update(
-    stage: TrainingStage, epoch: Int, maxEpochs: Int, step: Int, steps: Int, loss: Double,
-    units: Int, elapsed: Double
-  ) {
-    update(
-      label: stage.rawValue, epoch: epoch, maxEpochs: maxEpochs, step: step, steps: steps,
-      loss: loss, units: units, elapsed: elapsed)
-  }
-
-  /// As above, for a run named `label` (a stage, a transformer variant).
+  /// Reports if the interval has passed, for a run named `label` (a stage, a transformer
+  /// variant). `elapsed` is this epoch's time so far; the ETA is the rest of this epoch at
+  /// the current rate.
   mutating func update(
     label: String, epoch: Int, maxEpochs: Int, step: Int, steps: Int, loss: Double,
     units: Int, elapsed: Double
