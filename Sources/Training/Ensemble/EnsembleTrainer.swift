@@ -18,10 +18,9 @@ public final class EnsembleTrainer: LoopTrainer {
   /// The global batch. Epochs take whole global batches; the remainder waits for the next
   /// epoch's shuffle (all of it goes in one step when the data is smaller than a batch).
   let batchSize: Int
-  let communicator: Communicator?
   public let loop: TrainingLoop
-  var rank: Int { communicator?.rank ?? 0 }
-  var ranks: Int { communicator?.size ?? 1 }
+  var rank: Int { loop.rank }
+  var ranks: Int { loop.ranks }
   private let inference = Tape(recording: false)
   /// Runs the frozen susceptibility network in the joint stage: no gradient reaches it.
   private let frozen = Tape(recording: false)
@@ -50,7 +49,6 @@ public final class EnsembleTrainer: LoopTrainer {
   ) throws(TrainingError) {
     self.config = config
     self.shards = shards
-    self.communicator = communicator
     batchSize = config.training.batchSize
     let description = EnsembleDescription(
       susceptibility: SusceptibilityArchitecture(

@@ -16,10 +16,9 @@ public final class WaveformTrainer: LoopTrainer {
   public let inputs: WaveformInputs
   public let split: WaveformSplit
   let config: WaveformTrainingConfig
-  let communicator: Communicator?
   public let loop: TrainingLoop
-  var rank: Int { communicator?.rank ?? 0 }
-  var ranks: Int { communicator?.size ?? 1 }
+  var rank: Int { loop.rank }
+  var ranks: Int { loop.ranks }
   private let inference = Tape(recording: false)
   private let loss: Loss
   private var pending: TrainingLoop.Resumption<SingleStage>?
@@ -35,7 +34,6 @@ public final class WaveformTrainer: LoopTrainer {
   ) throws(TrainingError) {
     self.config = config.training
     self.split = split
-    self.communicator = communicator
     inputs = try WaveformInputs(
       data, variant: variant, trainingSites: split.train,
       lowPass: (config.model.lowPassHz, config.model.lowPassOrder))
