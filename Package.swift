@@ -136,6 +136,16 @@ let package = Package(
         "Evaluation",
       ]),
 
+    // Layer 7: the classical susceptibility models of SPEC.md §3 on pixel tables (trees,
+    // forests, KNN, logistic regression, networks through the training loop), across
+    // ranks. Optimised in debug builds too: the tests grow forests and search neighbours.
+    .target(
+      name: "Classical",
+      dependencies: [
+        "TensorEngine", "GeoData", "Configuration", "Distributed", "Evaluation", "Training",
+      ],
+      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
     // Layer 8: hyperparameter sweeps over groups of ranks, coordinated by rank 0.
     .target(
       name: "Sweep",
@@ -148,7 +158,7 @@ let package = Package(
       name: "landslide",
       dependencies: [
         "CPUSupport", "TensorEngine", "GeoData", "Waveform", "Models", "Configuration",
-        "Distributed", "Evaluation", "Training", "Sweep",
+        "Distributed", "Evaluation", "Training", "Classical", "Sweep",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -165,6 +175,12 @@ let package = Package(
       dependencies: [
         "Training", "Configuration", "GeoData", "Waveform", "Models", "TensorEngine", "TestSupport",
       ]),
+    .testTarget(
+      name: "ClassicalTests",
+      dependencies: [
+        "Classical", "Distributed", "Evaluation", "GeoData", "TensorEngine", "Training",
+        "TestSupport",
+      ], exclude: ["Fixtures"]),
     .testTarget(name: "SweepTests", dependencies: ["Sweep", "Configuration", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),

@@ -123,6 +123,22 @@ public final class Communicator: @unchecked Sendable {
     return result
   }
 
+  /// Every rank's `values` (the same count on each) concatenated in rank order, on every
+  /// rank.
+  public func allGather<T: MPIScalar & Numeric>(_ values: [T]) throws(MPIError) -> [T] {
+    var result = [T](repeating: 0, count: values.count * size)
+    let count = Int32(values.count)
+    let code = values.withUnsafeBufferPointer { send in
+      result.withUnsafeMutableBufferPointer { receive in
+        MPI_Allgather(
+          send.baseAddress, count, T.mpiDatatype, receive.baseAddress, count, T.mpiDatatype,
+          handle)
+      }
+    }
+    try check(code, "MPI_Allgather of \(values.count) elements on rank \(rank)")
+    return result
+  }
+
   /// Sends `values` to rank `destination` with `tag` (blocking until the buffer is reusable).
   public func send<T: MPIScalar>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
     let code = values.withUnsafeBufferPointer { buffer in

@@ -70,12 +70,14 @@ public final class ThreadPool: @unchecked Sendable {
     // Too little work to wake the workers, or the pool taken (by another calling thread,
     // or by the setter of threadCount while it replaces them): the same parts run here one
     // after another. Kernels reduce per part, so a result depends on the thread count alone,
-    // never on the work threshold or on whether the pool was free.
-    guard threadCount > 1, (work ?? count) >= minimumParallelWork, count > 1,
+    // never on the work threshold or on whether the pool was free. The count is read once:
+    // without the pool, nothing stops another thread from changing it meanwhile.
+    let parts = threadCount
+    guard parts > 1, (work ?? count) >= minimumParallelWork, count > 1,
       busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else {
-      for part in 0..<threadCount {
-        let range = range(part, of: count)
+      for part in 0..<parts {
+        let range = range(part, of: count, parts: parts)
         if !range.isEmpty { job.run(range) }
       }
       return
@@ -99,8 +101,10 @@ public final class ThreadPool: @unchecked Sendable {
   }
 
   /// Part `part` of 0..<count.
-  private func range(_ part: Int, of count: Int) -> Range<Int> {
-    (count * part / threadCount)..<(count * (part + 1) / threadCount)
+  /// Part `part` of `parts` (by default the thread count, fixed while the pool is held).
+  private func range(_ part: Int, of count: Int, parts: Int? = nil) -> Range<Int> {
+    let parts = parts ?? threadCount
+    return (count * part / parts)..<(count * (part + 1) / parts)
   }
 
   private func startWorkers(_ count: Int) {

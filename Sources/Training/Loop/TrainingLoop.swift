@@ -115,7 +115,8 @@ public final class TrainingLoop {
   /// pass back to `run`. Checkpoints with higher step numbers are removed (see
   /// `discardCheckpoints`).
   /// - Parameter force: accept a checkpoint made with another config.
-  func resume<Context>(from path: String, force: Bool, as: Context.Type) throws(TrainingError)
+  public func resume<Context>(from path: String, force: Bool, as: Context.Type)
+    throws(TrainingError)
     -> Resumption<Context>
   {
     let file: SafeTensorsFile
@@ -155,7 +156,7 @@ public final class TrainingLoop {
   }
 
   /// A checkpoint read by `resume`, waiting for its stage to run.
-  struct Resumption<Context: Codable & Equatable> {
+  public struct Resumption<Context: Codable & Equatable> {
     let position: TrainingPosition<Context>
     let file: SafeTensorsFile
   }
@@ -172,7 +173,7 @@ public final class TrainingLoop {
   /// - Parameters:
   ///   - shuffleStream: which stream of the seed shuffles this stage (one per stage).
   ///   - context: the trainer's part of the positions written during the stage.
-  func run<Context>(
+  public func run<Context>(
     _ task: some TrainingTask, epochs: Int, shuffleStream: UInt64, context: Context,
     resumed: Resumption<Context>?
   ) throws(TrainingError) {

@@ -80,7 +80,9 @@ struct TrainingPosition<Context: Codable & Equatable>: Codable, Equatable {
 }
 
 /// The position context of a model trained in one stage: nothing beyond the loop's own.
-struct SingleStage: Codable, Equatable {}
+public struct SingleStage: Codable, Equatable {
+  public init() {}
+}
 
 extension RandomGenerator {
   var words: [UInt64] { [state.0, state.1, state.2, state.3] }

@@ -1,0 +1,258 @@
+import ArgumentParser
+import Classical
+import Configuration
+import Distributed
+import Foundation
+import GeoData
+import TensorEngine
+
+/// `landslide classical`: the classical susceptibility models of SPEC.md §3.
+struct ClassicalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "classical",
+    abstract:
+      "Classical susceptibility models on pixel tables: synthetic area, tables, training, maps.",
+    subcommands: [
+      ClassicalSynth.self, ClassicalTable.self, ClassicalTrain.self, ClassicalPredict.self,
+    ])
+}
+
+/// What `classical table` and `classical train` share: the config and the study it names.
+struct ClassicalStudyOptions: ParsableArguments {
+  @Option(help: "Config (YAML); see configs/classical.yaml.")
+  var config = "configs/classical.yaml"
+
+  @Option(
+    name: .customLong("set"),
+    help: ArgumentHelp("Override one config key; repeatable.", valueName: "section.key=value"))
+  var overrides: [String] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "A study directory as `classical synth` writes it (default: the config's study; a synthetic one is made under RUN-DIR/data or OUT/data on first use).",
+      valueName: "dir"))
+  var data: String?
+
+  @Option(help: "Compute threads (default: every core this process may use).")
+  var threads: Int = ComputeThreads.available
+
+  /// The config and its study; rank 0 synthesises a configured synthetic area into
+  /// `defaultData` on first use while the other ranks wait.
+  func load(defaultData: String, world: Communicator?) throws -> (ClassicalConfig, ClassicalStudy) {
+    ThreadPool.shared.threadCount = threads
+    let settings = try ClassicalConfig.load(file: config, overrides: overrides)
+    if let data { return (settings, try ClassicalStudy(directory: data)) }
+    switch settings.study {
+    case .files(let files): return (settings, try ClassicalStudy(files: files))
+    case .synthetic(let area):
+      let specification = ClassicalSyntheticArea.Specification(
+        seed: UInt64(area.seed), width: area.width, height: area.height)
+      if world?.rank ?? 0 == 0 {
+        try ClassicalSynth.ensure(specification, in: defaultData)
+      }
+      try world?.barrier()
+      return (settings, try ClassicalStudy(directory: defaultData))
+    }
+  }
+}
+
+/// `landslide classical synth`.
+struct ClassicalSynth: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "synth",
+    abstract:
+      "Write a synthetic study area of 10 m pixels: 21 factors, two inventories, the truth.",
+    discussion: """
+      Writes factors/*.tif (the seed's 21 factors; lithology, soil and land use as class \
+      codes), inventory_historical.tif and inventory_earthquake.tif (0/1: landslides as \
+      connected groups of pixels), truth_*.tif (the latent process's probability) and \
+      study.json into --out. The same seed gives the same bytes.
+      """)
+
+  @Option(help: "Directory to write.")
+  var out: String
+
+  @Option(help: "Seed.")
+  var seed: UInt64 = 1
+
+  @Option(
+    parsing: .upToNextOption,
+    help: ArgumentHelp(
+      "Width and height in pixels (the paper's area: 4710 4432).", valueName: "w h"))
+  var size: [Int] = [2000, 2000]
+
+  func validate() throws {
+    guard size.count == 2, size.allSatisfy({ (32...100_000).contains($0) }) else {
+      throw ValidationError("--size takes a width and a height, each 32 to 100000 pixels")
+    }
+  }
+
+  func run() throws {
+    let specification = ClassicalSyntheticArea.Specification(
+      seed: seed, width: size[0], height: size[1])
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let manifest = try ClassicalSyntheticArea.generate(specification, into: out)
+    print(Self.summary(manifest, out))
+  }
+
+  static func summary(_ manifest: ClassicalStudyManifest, _ directory: String) -> String {
+    "\(directory): \(manifest.width) × \(manifest.height) pixels of \(Int(manifest.pixelSize)) m, "
+      + "\(manifest.validPixels) valid, \(manifest.factors.count) factors; "
+      + manifest.inventories.keys.sorted().map {
+        "\($0): \(manifest.landslides[$0] ?? 0) landslides, \(manifest.landslidePixels[$0] ?? 0) pixels"
+      }.joined(separator: "; ")
+  }
+
+  /// Generates the area into `directory` unless a study of this specification is there.
+  static func ensure(_ specification: ClassicalSyntheticArea.Specification, in directory: String)
+    throws
+  {
+    let manifestPath = (directory as NSString).appendingPathComponent(
+      ClassicalStudyManifest.fileName)
+    if let manifest = try? ClassicalStudyManifest.read(from: manifestPath),
+      manifest.seed == specification.seed, manifest.width == specification.width,
+      manifest.height == specification.height
+    {
+      return
+    }
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    print("synthesising the study area in \(directory)")
+    let manifest = try ClassicalSyntheticArea.generate(specification, into: directory)
+    print(summary(manifest, directory))
+  }
+}
+
+/// `landslide classical table`.
+struct ClassicalTable: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "table",
+    abstract: "Sample the training and test pixel tables of every inventory.",
+    discussion: """
+      Writes OUT/INVENTORY/train.safetensors and test.safetensors (tensors features [rows, \
+      factors] with class codes for categorical factors, labels, pixel_row, pixel_column; \
+      the columns and their classes as JSON in the metadata) and, with --csv, the same as \
+      CSV with the pixels' map coordinates.
+      """)
+
+  @OptionGroup var study: ClassicalStudyOptions
+
+  @Option(help: "Directory to write.")
+  var out: String
+
+  @Flag(help: "Also write each table as CSV.")
+  var csv = false
+
+  func run() throws {
+    let (config, study) = try self.study.load(
+      defaultData: (out as NSString).appendingPathComponent("data"), world: nil)
+    let survey = try study.survey()
+    for inventory in study.inventories {
+      let tables = try study.tables(for: inventory, survey: survey, config: config.tables)
+      let directory = (out as NSString).appendingPathComponent(inventory.name)
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      for (side, table) in [("train", tables.train), ("test", tables.test)] {
+        let path = (directory as NSString).appendingPathComponent(side)
+        try table.write(to: path + ".safetensors", gridWidth: study.grid.width)
+        if csv {
+          try table.writeCSV(
+            to: path + ".csv", gridWidth: study.grid.width, pixelCentre: { study.centre(of: $0) })
+        }
+        print("\(path).safetensors: \(table.rows) rows, \(table.positives) landslides")
+      }
+    }
+  }
+}
+
+/// `landslide classical train`.
+struct ClassicalTrain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Fit every configured model on every inventory and score it (the seed's Table 3).",
+    discussion: """
+      RUN-DIR receives auc.csv (a row per model: training and test AUC per inventory), \
+      confusion.csv (at 0.5), roc_INVENTORY.svg, metrics.json, the tables under tables/ and \
+      the fitted models under models/INVENTORY/MODEL.safetensors. Under mpirun or srun the \
+      ranks share the work: KNN's references, the forest's trees, the networks' batches.
+      """)
+
+  @OptionGroup var study: ClassicalStudyOptions
+
+  @Option(help: "Directory for everything this run writes.")
+  var runDir: String
+
+  @Flag(help: "Print one JSON object per model and inventory.")
+  var json = false
+
+  func run() throws {
+    try runOnRanks { world in
+      let (config, study) = try self.study.load(
+        defaultData: (runDir as NSString).appendingPathComponent("data"), world: world)
+      let rank = world?.rank ?? 0
+      let training = ClassicalTraining(
+        config: config, study: study, runDirectory: runDir, communicator: world,
+        log: {
+          if !json { print($0) } else { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        })
+      if json, rank == 0 {
+        training.scored = { score in
+          let encoder = JSONEncoder()
+          encoder.outputFormatting = [.sortedKeys]
+          print(String(decoding: try! encoder.encode(score), as: UTF8.self))
+        }
+      }
+      _ = try training.run()
+      if rank == 0, !json {
+        print("scores in \((runDir as NSString).appendingPathComponent("auc.csv"))")
+      }
+    }
+  }
+}
+
+/// `landslide classical predict`.
+struct ClassicalPredict: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "predict",
+    abstract: "Map a fitted model's susceptibility over its study, for every inventory.",
+    discussion: """
+      Reads RUN-DIR/study.json and RUN-DIR/models/INVENTORY/MODEL.safetensors; writes \
+      OUT/INVENTORY_MODEL.tif (the factors' grid, nodata where a factor has none) and a PNG \
+      quick-look beside it. Strips of rows are dealt out over the ranks under mpirun or srun.
+      """)
+
+  @Option(help: "A run directory of `classical train`.")
+  var runDir: String
+
+  @Option(help: "The model to map (e.g. knn, random_forest, stacking).")
+  var model: String
+
+  @Option(help: "Directory to write.")
+  var out: String
+
+  @Option(help: "Compute threads (default: every core this process may use).")
+  var threads: Int = ComputeThreads.available
+
+  func run() throws {
+    try runOnRanks { world in
+      ThreadPool.shared.threadCount = threads
+      let record = try StudyRecord.read((runDir as NSString).appendingPathComponent("study.json"))
+      let study = try record.study()
+      if world?.rank ?? 0 == 0 {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+      }
+      for inventory in study.inventories {
+        let modelPath = [runDir, "models", inventory.name, "\(model).safetensors"].reduce("") {
+          $0.isEmpty ? $1 : ($0 as NSString).appendingPathComponent($1)
+        }
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+          throw ValidationError(
+            "\(modelPath): no such model; train it first (models: \(ClassicalModelConfig.names.joined(separator: ", ")))"
+          )
+        }
+        let base = (out as NSString).appendingPathComponent("\(inventory.name)_\(model)")
+        try ClassicalMapping.map(
+          modelPath: modelPath, study: study, tiffPath: base + ".tif", pngPath: base + ".png",
+          communicator: world, log: { print($0) })
+      }
+    }
+  }
+}
