@@ -1,4 +1,5 @@
-// GDAL's C API: rasters, spatial references and the error/option helpers.
+// GDAL's C API: rasters, vectors (OGR), rasterisation, spatial references and the
+// error/option helpers.
 #ifndef CGDAL_SHIM_H
 #define CGDAL_SHIM_H
 #include <gdal.h>
@@ -6,4 +7,6 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <ogr_srs_api.h>
+#include <ogr_api.h>
+#include <gdal_alg.h>
 #endif

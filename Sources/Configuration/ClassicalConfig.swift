@@ -160,13 +160,19 @@ public struct ClassicalFilesConfig: Equatable, Sendable {
   }
 }
 
-/// One inventory: a 0/1 GeoTIFF on the factors' grid (nodata allowed), or points in a CSV
+/// One inventory: a 0/1 GeoTIFF on the factors' grid (nodata allowed), landslide polygons
+/// (GeoPackage, shapefile, GeoJSON; any CRS) rasterised onto the grid, or points in a CSV
 /// in the factors' CRS with a 0/1 (or TRUE/FALSE) column; points give their own table.
 public struct InventoryConfig: Equatable, Sendable {
   public enum Source: Equatable, Sendable {
     case raster(path: String)
+    /// `layer` nil: the file's first layer.
+    case polygons(path: String, layer: String?)
     case points(path: String, x: String, y: String, label: String)
   }
+
+  /// Extensions read as polygons when an inventory is given as a bare path.
+  static let vectorExtensions = ["gpkg", "shp", "geojson", "json", "kml", "gml"]
 
   public var name: String
   public var source: Source
@@ -189,14 +195,26 @@ public struct InventoryConfig: Equatable, Sendable {
         )
       }
       try requireFile(path, node: node, keyPath: keyPath, source: parent.source)
-      return InventoryConfig(name: name, source: .raster(path: path))
+      let isVector = vectorExtensions.contains((path as NSString).pathExtension.lowercased())
+      return InventoryConfig(
+        name: name, source: isVector ? .polygons(path: path, layer: nil) : .raster(path: path))
     }
     var section = try MappingReader(node, keyPath: keyPath, source: parent.source)
+    if section.contains("polygons") {
+      let polygonsNode = section.peek("polygons")
+      let path = ClassicalFilesConfig.resolve(try section.string("polygons")!, in: section)
+      try requireFile(
+        path, node: polygonsNode, keyPath: section.path("polygons"), source: section.source)
+      let layer = try section.string("layer")
+      try section.finish()
+      return InventoryConfig(name: name, source: .polygons(path: path, layer: layer))
+    }
     let pointsNode = section.peek("points")
     guard let points = try section.string("points") else {
       throw section.error(
         .missingKey, "points", at: section.node,
-        "expected a GeoTIFF path, or a section {points: file.csv, x: …, y: …, label: …}")
+        "expected a GeoTIFF or vector path, or a section {polygons: file.gpkg, layer: …} or "
+          + "{points: file.csv, x: …, y: …, label: …}")
     }
     let path = ClassicalFilesConfig.resolve(points, in: section)
     try requireFile(path, node: pointsNode, keyPath: section.path("points"), source: section.source)

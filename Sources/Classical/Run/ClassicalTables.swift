@@ -25,8 +25,8 @@ extension ClassicalStudy {
       ? try SpatialBlockSplit(
         blockSize: config.blockPixels, testShare: config.testShare, seed: seed) : nil
     switch inventory {
-    case .raster(let name, let path):
-      let labels = try labels(name, path: path, survey: survey)
+    case .raster(let name, let path), .polygons(let name, let path, _):
+      let labels = try labels(inventory, survey: survey)
       func rows(_ kind: ClassicalTablesConfig.Sampling, stream: UInt64) throws(ClassicalError)
         -> PixelSample
       {

@@ -23,11 +23,13 @@ public struct ClassicalStudy {
 
   public enum Inventory: Codable, Equatable, Sendable {
     case raster(name: String, path: String)
+    /// Landslide polygons rasterised onto the grid (`layer` nil: the file's first).
+    case polygons(name: String, path: String, layer: String?)
     case points(name: String, path: String, x: String, y: String, label: String)
 
     public var name: String {
       switch self {
-      case .raster(let name, _), .points(let name, _, _, _, _): name
+      case .raster(let name, _), .polygons(let name, _, _), .points(let name, _, _, _, _): name
       }
     }
   }
@@ -165,18 +167,27 @@ public struct ClassicalStudy {
     return Survey(valid: valid, validCount: count, columns: columns)
   }
 
-  /// A raster inventory's labels on the grid: 1, 0, or NaN off the survey's valid area.
-  public func labels(_ name: String, path: String, survey: Survey) throws(ClassicalError)
-    -> [Float]
-  {
-    let raster: RasterDataset
+  /// A raster or polygon inventory's labels on the grid: 1, 0, or NaN off the survey's
+  /// valid area.
+  public func labels(_ inventory: Inventory, survey: Survey) throws(ClassicalError) -> [Float] {
+    let name = inventory.name
+    let path: String
+    let layer: String?
+    switch inventory {
+    case .raster(_, let file): (path, layer) = (file, nil)
+    case .polygons(_, let file, let named): (path, layer) = (file, named)
+    case .points(_, let file, _, _, _):
+      throw ClassicalError(file, "a points inventory has no labels on the grid")
+    }
+    var labels: [Float]
     do {
-      _ = try RasterStack(paths: [factors[0].path, path])
-      raster = try RasterDataset(path: path)
+      if case .polygons = inventory {
+        labels = try PolygonRasterizer.rasterize(path: path, layer: layer, onto: grid)
+      } else {
+        _ = try RasterStack(paths: [factors[0].path, path])
+        labels = try RasterDataset(path: path).read(band: 0).values
+      }
     } catch { throw ClassicalError(error.path, error.message) }
-    let band: BandWindow
-    do { band = try raster.read(band: 0) } catch { throw ClassicalError(error.path, error.message) }
-    var labels = band.values
     var positives = 0
     for index in labels.indices {
       guard survey.valid[index], !labels[index].isNaN else {

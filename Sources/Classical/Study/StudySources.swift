@@ -10,6 +10,8 @@ extension ClassicalStudy {
       inventories: files.inventories.map { inventory in
         switch inventory.source {
         case .raster(let path): .raster(name: inventory.name, path: path)
+        case .polygons(let path, let layer):
+          .polygons(name: inventory.name, path: path, layer: layer)
         case .points(let path, let x, let y, let label):
           .points(name: inventory.name, path: path, x: x, y: y, label: label)
         }
