@@ -14,6 +14,7 @@ struct ClassicalCommand: ParsableCommand {
       "Classical susceptibility models on pixel tables: synthetic area, tables, training, maps.",
     subcommands: [
       ClassicalSynth.self, ClassicalTable.self, ClassicalTrain.self, ClassicalPredict.self,
+      ClassicalBench.self,
     ])
 }
 

@@ -94,13 +94,13 @@ import Testing
     _ tables: Tables, ks: [Int], p: Int, weights: [NearestNeighbours.Weights]
   ) throws -> [Int] {
     let nearest = bruteForce(tables, k: ks.max()!, p: p)
-    var rescans: [Int] = []
+    var secondPasses: [Int] = []
     for k in ks {
       for weighting in weights {
         let model = NearestNeighbours(settings: Settings(neighbours: k, p: p, weights: weighting))
         try model.fit(tables.references, tables.labels)
         let found = try model.nearest(tables.queries)
-        if weighting == weights[0] { rescans.append(model.lastRescans) }
+        if weighting == weights[0] { secondPasses.append(model.secondPasses) }
         let probabilities = try model.predictProbability(tables.queries)
         for query in 0..<tables.queries.rows {
           let expected = nearest[query].prefix(k)
@@ -114,7 +114,7 @@ import Testing
         }
       }
     }
-    return rescans
+    return secondPasses
   }
 
   @Test(arguments: [1, 2])
@@ -128,9 +128,9 @@ import Testing
   @Test(arguments: [1, 2])
   func blockedSearchWithTiesMatchesBruteForce(p: Int) throws {
     let tables = Self.tables(references: 2_500, distinct: 150, queries: 200, columns: 8, seed: 11)
-    let rescans = try Self.expectMatchesBruteForce(
+    let secondPasses = try Self.expectMatchesBruteForce(
       tables, ks: [5, 100], p: p, weights: [.uniform, .distance])
-    #expect(rescans.allSatisfy { $0 > 0 })
+    #expect(secondPasses.allSatisfy { $0 > 0 })
   }
 
   /// Continuous features: the Float32 preselection settles almost every query itself.
@@ -138,8 +138,9 @@ import Testing
   func continuousFeaturesMatchBruteForceWithFewRescans(p: Int) throws {
     let tables = Self.tables(
       references: 2_500, distinct: 2_500, queries: 120, columns: 21, seed: 5, grid: false)
-    let rescans = try Self.expectMatchesBruteForce(tables, ks: [100], p: p, weights: [.uniform])
-    #expect(rescans[0] < 12)
+    let secondPasses = try Self.expectMatchesBruteForce(
+      tables, ks: [100], p: p, weights: [.uniform])
+    #expect(secondPasses[0] < 12)
   }
 
   /// Shards' candidates merged equal one search over all references, exactly; with three

@@ -72,6 +72,7 @@ public final class NearestNeighbours: Classifier {
     try checkFeatures(x, of: "training")
     let rows = (shard.index * x.rows / shard.count)..<((shard.index + 1) * x.rows / shard.count)
     search = ReferenceShard(x, rows: rows, p: settings.p)
+    secondPasses = 0
     references = x
     labels = y
   }
@@ -146,11 +147,10 @@ public final class NearestNeighbours: Classifier {
     var neighbourLabels = [Float](repeating: 0, count: rows.count * k)
     // An empty shard (fewer training rows than ranks) has only padding to offer.
     guard !rows.isEmpty, !search.rows.isEmpty else {
-      lastRescans = 0
       return NeighbourCandidates(
         neighbours: k, distances: distances, indices: indices, labels: neighbourLabels)
     }
-    var rescans = [Int](repeating: 0, count: blocks)
+    var passes = [Int](repeating: 0, count: blocks)
     x.values.withUnsafeBufferPointer { queries in
       references.values.withUnsafeBufferPointer { table in
         labels.withUnsafeBufferPointer { labels in
@@ -158,7 +158,7 @@ public final class NearestNeighbours: Classifier {
             distances.withUnsafeMutableBufferPointer { distances in
               indices.withUnsafeMutableBufferPointer { indices in
                 neighbourLabels.withUnsafeMutableBufferPointer { neighbourLabels in
-                  rescans.withUnsafeMutableBufferPointer { rescans in
+                  passes.withUnsafeMutableBufferPointer { passes in
                     let job = NeighbourSearch(
                       queries: queries.baseAddress! + rows.lowerBound * x.columns,
                       queryCount: rows.count, queryBlock: queryBlock,
@@ -168,7 +168,7 @@ public final class NearestNeighbours: Classifier {
                       largestSquaredNorm: search.largestSquaredNorm, neighbours: k,
                       distances: distances.baseAddress!, indices: indices.baseAddress!,
                       neighbourLabels: neighbourLabels.baseAddress!,
-                      rescans: rescans.baseAddress!)
+                      secondPasses: passes.baseAddress!)
                     ThreadPool.shared.parallelFor(
                       blocks, work: rows.count * search.rows.count * x.columns, job)
                   }
@@ -179,14 +179,14 @@ public final class NearestNeighbours: Classifier {
         }
       }
     }
-    lastRescans = rescans.reduce(0, +)
+    secondPasses += passes.reduce(0, +)
     return NeighbourCandidates(
       neighbours: k, distances: distances, indices: indices, labels: neighbourLabels)
   }
 
-  /// Queries of the last `nearest` whose Float32 scores could not settle their neighbours
-  /// and were searched again exactly (ties and thin margins; for tests and benchmarks).
-  private(set) var lastRescans = 0
+  /// Queries since `fit` whose Float32 scores could not settle their neighbours, settled
+  /// by a second pass over the shard (ties and thin margins; for tests and benchmarks).
+  private(set) var secondPasses = 0
 
   /// Every rank's candidates for the same queries, merged.
   private func exchange(_ local: NeighbourCandidates, over communicator: Communicator)

@@ -184,7 +184,7 @@ struct NeighbourSearch: ParallelJob {
   let indices: UnsafeMutablePointer<Int>
   let neighbourLabels: UnsafeMutablePointer<Float>
   /// Queries settled by a second pass, one count per query block.
-  let rescans: UnsafeMutablePointer<Int>
+  let secondPasses: UnsafeMutablePointer<Int>
 
   /// Values per query row as the score kernels read them (p = 2: followed by 1).
   var width: Int { p == 2 ? columns + 1 : columns }
@@ -221,7 +221,7 @@ struct NeighbourSearch: ParallelJob {
           scratch.unsettled + start, count: min(group, unsettled - start), rows: rows,
           first: first, scratch: scratch)
       }
-      rescans[block] = unsettled
+      secondPasses[block] = unsettled
     }
   }
 

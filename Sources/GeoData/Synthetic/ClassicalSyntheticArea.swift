@@ -248,7 +248,7 @@ extension ClassicalSyntheticArea {
         northness = values
       case .eastness:
         let aspect = area.layer { index, _, _ in
-          guard slope[index] >= flatSlope else { return -1 }
+          guard slope[index] >= 0.2 else { return -1 }
           let degrees = atan2(Double(values[index]), Double(northness[index])) * 180 / .pi
           let azimuth = Float(degrees < 0 ? degrees + 360 : degrees)
           return azimuth < 360 ? azimuth : 0
@@ -333,7 +333,7 @@ extension ClassicalSyntheticArea {
       (.upDown, "pga_ud", "peak ground acceleration, up-down (g)"),
     ] {
       let pga = area.layer { index, x, y in
-        horizontal[index] * Float(shaking.share(component, x, y))
+        horizontal[index] * Float(shaking.share(component, x, y)) * (component == .upDown ? 1.001 : 1)
       }
       try area.write(factor: name, description, pga)
       for index in 0..<area.count { norm[index] += pga[index] * pga[index] }
