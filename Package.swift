@@ -138,13 +138,16 @@ let package = Package(
 
     // Layer 7: the classical susceptibility models of SPEC.md §3 on pixel tables (trees,
     // forests, KNN, logistic regression, networks through the training loop), across
-    // ranks. Optimised in debug builds too: the tests grow forests and search neighbours.
+    // ranks. Optimised in debug builds too (the tests grow forests and search neighbours),
+    // with the vector instructions of `kernelISA` as the engine's kernels.
     .target(
       name: "Classical",
       dependencies: [
         "TensorEngine", "GeoData", "Configuration", "Distributed", "Evaluation", "Training",
       ],
-      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+      swiftSettings: [
+        .unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(kernelISA.compilerFlags),
+      ]),
 
     // Layer 8: hyperparameter sweeps over groups of ranks, coordinated by rank 0.
     .target(
@@ -167,7 +170,7 @@ let package = Package(
     .testTarget(
       name: "TensorEngineTests", dependencies: ["CPUSupport", "TensorEngine", "TestSupport"],
       exclude: ["Fixtures"]),
-    .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TestSupport"]),
+    .testTarget(name: "GeoDataTests", dependencies: ["GeoData", "TensorEngine", "TestSupport"]),
     .testTarget(
       name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(

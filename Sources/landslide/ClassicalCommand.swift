@@ -39,7 +39,9 @@ struct ClassicalStudyOptions: ParsableArguments {
 
   /// The config and its study; rank 0 synthesises a configured synthetic area into
   /// `defaultData` on first use while the other ranks wait.
-  func load(defaultData: String, world: Communicator?) throws -> (ClassicalConfig, ClassicalStudy) {
+  func load(defaultData: String, world: Communicator?, log: (String) -> Void = { print($0) })
+    throws -> (ClassicalConfig, ClassicalStudy)
+  {
     ThreadPool.shared.threadCount = threads
     let settings = try ClassicalConfig.load(file: config, overrides: overrides)
     if let data { return (settings, try ClassicalStudy(directory: data)) }
@@ -49,7 +51,7 @@ struct ClassicalStudyOptions: ParsableArguments {
       let specification = ClassicalSyntheticArea.Specification(
         seed: UInt64(area.seed), width: area.width, height: area.height)
       if world?.rank ?? 0 == 0 {
-        try ClassicalSynth.ensure(specification, in: defaultData)
+        try ClassicalSynth.ensure(specification, in: defaultData, log: log)
       }
       try world?.barrier()
       return (settings, try ClassicalStudy(directory: defaultData))
@@ -105,9 +107,10 @@ struct ClassicalSynth: ParsableCommand {
   }
 
   /// Generates the area into `directory` unless a study of this specification is there.
-  static func ensure(_ specification: ClassicalSyntheticArea.Specification, in directory: String)
-    throws
-  {
+  static func ensure(
+    _ specification: ClassicalSyntheticArea.Specification, in directory: String,
+    log: (String) -> Void
+  ) throws {
     let manifestPath = (directory as NSString).appendingPathComponent(
       ClassicalStudyManifest.fileName)
     if let manifest = try? ClassicalStudyManifest.read(from: manifestPath),
@@ -117,9 +120,9 @@ struct ClassicalSynth: ParsableCommand {
       return
     }
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    print("synthesising the study area in \(directory)")
+    log("synthesising the study area in \(directory)")
     let manifest = try ClassicalSyntheticArea.generate(specification, into: directory)
-    print(summary(manifest, directory))
+    log(summary(manifest, directory))
   }
 }
 
@@ -186,14 +189,17 @@ struct ClassicalTrain: ParsableCommand {
 
   func run() throws {
     try runOnRanks { world in
-      let (config, study) = try self.study.load(
-        defaultData: (runDir as NSString).appendingPathComponent("data"), world: world)
       let rank = world?.rank ?? 0
+      // With --json, standard output holds the JSON lines alone.
+      let log: (String) -> Void = {
+        guard rank == 0 else { return }
+        if json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } else { print($0) }
+      }
+      let (config, study) = try self.study.load(
+        defaultData: (runDir as NSString).appendingPathComponent("data"), world: world, log: log)
+      log("training on \(world?.size ?? 1) rank(s), \(self.study.threads) thread(s) each")
       let training = ClassicalTraining(
-        config: config, study: study, runDirectory: runDir, communicator: world,
-        log: {
-          if !json { print($0) } else { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        })
+        config: config, study: study, runDirectory: runDir, communicator: world, log: log)
       if json, rank == 0 {
         training.scored = { score in
           let encoder = JSONEncoder()

@@ -167,8 +167,9 @@ import Testing
     }
   }
 
+  /// The query blocks differ too: 256 + 44 queries on one thread, 150 + 150 on two.
   @Test func oneAndTwoThreadsGiveTheSameOutput() throws {
-    let tables = Self.tables(references: 2_500, distinct: 400, queries: 700, columns: 7, seed: 9)
+    let tables = Self.tables(references: 2_500, distinct: 400, queries: 300, columns: 7, seed: 9)
     let original = ThreadPool.shared.threadCount
     defer { ThreadPool.shared.threadCount = original }
     for p in [1, 2] {

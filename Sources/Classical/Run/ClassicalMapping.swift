@@ -92,12 +92,23 @@ public enum ClassicalMapping {
     for (row, offset) in valid.enumerated() {
       for factor in 0..<strip.count { raw[row * strip.count + factor] = strip[factor][offset] }
     }
-    let encoded: FeatureMatrix
-    do {
-      encoded = try encoder.encode(
-        FeatureMatrix(rows: valid.count, columns: strip.count, values: raw),
-        source: "factor rasters, rows \(rows.lowerBound)–\(rows.upperBound - 1)")
+    // A class the model never saw is named with its file and pixel (the encoder would only
+    // know the row of the strip).
+    for (index, column) in encoder.columns.enumerated() {
+      guard let categories = column.categories else { continue }
+      let known = Set(categories)
+      for offset in valid where !known.contains(Int(exactly: strip[index][offset]) ?? .min) {
+        throw ClassicalError(
+          study.factors[index].path,
+          "pixel row \(rows.lowerBound + offset / study.grid.width), column "
+            + "\(offset % study.grid.width) holds class \(strip[index][offset]) of "
+            + "\(column.name), which the study the model was fitted on does not have (classes "
+            + categories.map(String.init).joined(separator: ", ") + ")")
+      }
     }
+    let encoded = try encoder.encode(
+      FeatureMatrix(rows: valid.count, columns: strip.count, values: raw),
+      source: "factor rasters, rows \(rows.lowerBound)–\(rows.upperBound - 1)")
     for (offset, p) in zip(valid, try model.predictProbability(encoded)) { out[offset] = p }
     return out
   }

@@ -45,7 +45,8 @@ public struct ModelScore: Codable, Equatable, Sendable {
 /// and saved. All ranks run every model together (the ones that split work over ranks —
 /// KNN's references, the forest's trees, the networks' batches — need them all); rank 0
 /// alone writes. Into the run directory:
-/// - `study.json`: the factors and inventories (what `classical predict` maps);
+/// - `study.json`: the factors and inventories (what `classical predict` maps), written
+///   last;
 /// - `tables/INVENTORY/{train,test}.safetensors`;
 /// - `models/INVENTORY/MODEL.safetensors`: the fitted model with its encoder;
 /// - `auc.csv` (the seed's Table 3: a row per model, training and test AUC per inventory),
@@ -77,7 +78,6 @@ public final class ClassicalTraining {
 
   public func run() throws(ClassicalError) -> [ModelScore] {
     try makeDirectory(runDirectory)
-    if isWriter { try write(StudyRecord(study: study).json(), to: path("study.json")) }
     let survey = try study.survey()
     log(
       "study: \(study.grid.width) × \(study.grid.height) pixels, \(survey.validCount) valid, "
@@ -121,6 +121,8 @@ public final class ClassicalTraining {
           to: path("roc_\(inventory).svg"))
       }
       try write(PixelTable.json(scores) + "\n", to: path("metrics.json"))
+      // Last: a run directory with a study record holds models to map.
+      try write(StudyRecord(study: study).json(), to: path("study.json"))
     }
     return scores
   }

@@ -46,7 +46,7 @@ public struct ClassicalStudyManifest: Codable, Equatable, Sendable {
 
   /// The factor rasters opened together, checked to share one grid.
   public func factorStack(study directory: String) throws(RasterError) -> RasterStack {
-    try RasterStack(paths: factorPaths(study: directory), bandCounts: [:])
+    try RasterStack(paths: factorPaths(study: directory))
   }
 
   /// Reads a manifest from its file (`<study>/study.json`).

@@ -248,7 +248,7 @@ extension ClassicalSyntheticArea {
         northness = values
       case .eastness:
         let aspect = area.layer { index, _, _ in
-          guard slope[index] >= 0.2 else { return -1 }
+          guard slope[index] >= flatSlope else { return -1 }
           let degrees = atan2(Double(values[index]), Double(northness[index])) * 180 / .pi
           let azimuth = Float(degrees < 0 ? degrees + 360 : degrees)
           return azimuth < 360 ? azimuth : 0
@@ -333,7 +333,7 @@ extension ClassicalSyntheticArea {
       (.upDown, "pga_ud", "peak ground acceleration, up-down (g)"),
     ] {
       let pga = area.layer { index, x, y in
-        horizontal[index] * Float(shaking.share(component, x, y)) * (component == .upDown ? 1.001 : 1)
+        horizontal[index] * Float(shaking.share(component, x, y))
       }
       try area.write(factor: name, description, pga)
       for index in 0..<area.count { norm[index] += pga[index] * pga[index] }
@@ -697,18 +697,11 @@ extension ClassicalSyntheticArea {
         continue
       }
       count += 1
-      let length = min(
-        shape.maximumLength,
-        max(
-          2,
-          Int(
-            (shape.medianLength
-              * exp(shape.lengthSpread * dice.gaussian(column, row, octave: 2))).rounded())))
-      let halfWidth =
-        1
-        + min(
-          shape.maximumHalfWidth - 1,
-          Int(Double(shape.maximumHalfWidth) * (dice.lattice(column, row, octave: 4) + 1) / 2))
+      let drawnLength =
+        shape.medianLength * exp(shape.lengthSpread * dice.gaussian(column, row, octave: 2))
+      let length = min(shape.maximumLength, max(2, Int(drawnLength.rounded())))
+      let u = (dice.lattice(column, row, octave: 4) + 1) / 2
+      let halfWidth = 1 + min(shape.maximumHalfWidth - 1, Int(u * Double(shape.maximumHalfWidth)))
       var current = start
       for step in 0..<length {
         let radius = Int(
