@@ -1,5 +1,6 @@
 import ArgumentParser
 import Classical
+import Distributed
 import Configuration
 import Evaluation
 import Foundation
@@ -83,14 +84,18 @@ struct ClassicalBench: ParsableCommand {
     }
   }
 
-  func run() throws {
+  func run() throws { try runOnRanks(measure) }
+
+  /// Under mpirun or srun KNN shards its references and the forest splits its trees over
+  /// the ranks, as in `classical train`; rank 0 reports.
+  private func measure(_ world: Communicator?) throws {
     ThreadPool.shared.threadCount = threads
     let queryCount = queries ?? (model == .randomForest ? 10_000_000 : 1_000_000)
     let distinct = min(queryCount, BenchTable.distinctQueryLimit)
     let data =
       try table.map { try BenchTable.read($0).limitingQueries(to: distinct) }
       ?? BenchTable.synthetic(rows: rows, queries: distinct, columns: columns, seed: seed)
-    let classifier = makeModel()
+    let classifier = makeModel(world)
 
     let clock = ContinuousClock()
     var start = clock.now
@@ -115,16 +120,18 @@ struct ClassicalBench: ParsableCommand {
       threads: threads, fitSeconds: fitSeconds.rounded(to: 6),
       predictSeconds: predictSeconds.rounded(to: 6), auc: auc.rounded(to: 6),
       blasCore: compute.blasCore, isa: compute.isa)
-    print(json ? result.json : result.line)
+    if world?.rank ?? 0 == 0 { print(json ? result.json : result.line) }
   }
 
   /// The model with the benchmark's hyperparameters; the rest are the config's defaults.
-  private func makeModel() -> any Classifier {
+  private func makeModel(_ world: Communicator?) -> any Classifier {
     switch model {
     case .knn:
-      return NearestNeighbours(settings: .init(neighbours: neighbours, p: 2, weights: .uniform))
+      return NearestNeighbours(
+        settings: .init(neighbours: neighbours, p: 2, weights: .uniform), communicator: world)
     case .randomForest:
-      return RandomForest(settings: .init(trees: trees, maxFeatures: .sqrt, seed: seed))
+      return RandomForest(
+        settings: .init(trees: trees, maxFeatures: .sqrt, seed: seed), communicator: world)
     case .logisticRegression:
       return LogisticRegression()
     case .mlp:
