@@ -1,7 +1,7 @@
 import ArgumentParser
 import Classical
-import Distributed
 import Configuration
+import Distributed
 import Evaluation
 import Foundation
 import TensorEngine
