@@ -1,4 +1,4 @@
-// GDAL's C API: rasters, vectors (OGR), rasterisation, spatial references and the
+// GDAL's C API: rasters, vectors (OGR), rasterisation, warping, spatial references and the
 // error/option helpers.
 #ifndef CGDAL_SHIM_H
 #define CGDAL_SHIM_H
@@ -9,4 +9,5 @@
 #include <ogr_srs_api.h>
 #include <ogr_api.h>
 #include <gdal_alg.h>
+#include <gdal_utils.h>
 #endif

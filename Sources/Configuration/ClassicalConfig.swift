@@ -111,6 +111,9 @@ public struct ClassicalFilesConfig: Equatable, Sendable {
   public var categorical: [String]
   /// By name ("historical", "earthquake"), in the order written.
   public var inventories: [InventoryConfig]
+  /// Rasters not on the first factor's grid are warped onto it by GDAL (bilinear for
+  /// quantities, nearest for class codes and inventories) instead of refused.
+  public var warp = false
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> ClassicalFilesConfig {
     let factorNode = section.peek("factors")
@@ -150,7 +153,9 @@ public struct ClassicalFilesConfig: Equatable, Sendable {
     guard !read.isEmpty else {
       throw section.error(.missingKey, "inventories", at: inventories.node, "no inventory given")
     }
-    return ClassicalFilesConfig(factors: factors, categorical: categorical, inventories: read)
+    let warp = try section.bool("warp", default: false)
+    return ClassicalFilesConfig(
+      factors: factors, categorical: categorical, inventories: read, warp: warp)
   }
 
   static func resolve(_ path: String, in section: MappingReader) -> String {

@@ -46,7 +46,12 @@ struct ClassicalStudyOptions: ParsableArguments {
     let settings = try ClassicalConfig.load(file: config, overrides: overrides)
     if let data { return (settings, try ClassicalStudy(directory: data)) }
     switch settings.study {
-    case .files(let files): return (settings, try ClassicalStudy(files: files))
+    case .files(let files):
+      // Rank 0 warps what is off the grid (when asked); the others then find it made.
+      let warped = (defaultData as NSString).appendingPathComponent("warped")
+      if world?.rank ?? 0 == 0 { _ = try ClassicalStudy(files: files, warpDirectory: warped) }
+      try world?.barrier()
+      return (settings, try ClassicalStudy(files: files, warpDirectory: warped))
     case .synthetic(let area):
       let specification = ClassicalSyntheticArea.Specification(
         seed: UInt64(area.seed), width: area.width, height: area.height)

@@ -46,7 +46,7 @@ struct EcuadorStudyTests {
     let config = try ClassicalConfig.parse(
       text, file: directory.appendingPathComponent("config.yaml").path)
     guard case .files(let files) = config.study else { throw ClassicalError("test", "not files") }
-    let study = try ClassicalStudy(files: files)
+    let study = try ClassicalStudy(files: files, warpDirectory: directory.path)
     let survey = try study.survey()
     let points = try study.points(
       path: "\(ecuador)/lsl.csv", x: "x", y: "y", label: "lslpts", survey: survey)

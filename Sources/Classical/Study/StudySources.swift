@@ -3,19 +3,63 @@ import Foundation
 import GeoData
 
 extension ClassicalStudy {
-  /// The study a config names: the user's rasters and inventories.
-  public init(files: ClassicalFilesConfig) throws(ClassicalError) {
+  /// The study a config names: the user's rasters and inventories; with `warp`, rasters on
+  /// another grid than the first factor's are warped onto it into `warpDirectory`.
+  public init(files: ClassicalFilesConfig, warpDirectory: String) throws(ClassicalError) {
+    var factorPaths = files.factors
+    var onGrid: (String, Bool) throws(ClassicalError) -> String = { path, _ in path }
+    if files.warp {
+      onGrid = { path, codes throws(ClassicalError) in
+        try Self.onGrid(path, reference: files.factors[0], codes: codes, into: warpDirectory)
+      }
+      let categorical = Set(files.categorical)
+      var warped: [String] = []
+      for path in factorPaths {
+        let names = try Self.factors(paths: [path], categorical: []).map(\.name)
+        warped.append(try onGrid(path, names.contains(where: categorical.contains)))
+      }
+      factorPaths = warped
+    }
+    var inventories: [Inventory] = []
+    for inventory in files.inventories {
+      switch inventory.source {
+      case .raster(let path):
+        inventories.append(.raster(name: inventory.name, path: try onGrid(path, true)))
+      case .polygons(let path, let layer):
+        inventories.append(.polygons(name: inventory.name, path: path, layer: layer))
+      case .points(let path, let x, let y, let label):
+        inventories.append(.points(name: inventory.name, path: path, x: x, y: y, label: label))
+      }
+    }
     try self.init(
-      factors: try Self.factors(paths: files.factors, categorical: files.categorical),
-      inventories: files.inventories.map { inventory in
-        switch inventory.source {
-        case .raster(let path): .raster(name: inventory.name, path: path)
-        case .polygons(let path, let layer):
-          .polygons(name: inventory.name, path: path, layer: layer)
-        case .points(let path, let x, let y, let label):
-          .points(name: inventory.name, path: path, x: x, y: y, label: label)
-        }
-      })
+      factors: try Self.factors(paths: factorPaths, categorical: files.categorical),
+      inventories: inventories)
+  }
+
+  /// `path` itself when it shares `reference`'s grid, else its warped copy in `directory`
+  /// (made again unless a copy on the grid, newer than the source, is there already).
+  static func onGrid(_ path: String, reference: String, codes: Bool, into directory: String)
+    throws(ClassicalError) -> String
+  {
+    if (try? RasterStack(paths: [reference, path])) != nil { return path }
+    let output = (directory as NSString).appendingPathComponent(
+      (path as NSString).lastPathComponent)
+    func modified(_ file: String) -> Date? {
+      (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
+    }
+    if let made = modified(output), let source = modified(path), made >= source,
+      (try? RasterStack(paths: [reference, output])) != nil
+    {
+      return output
+    }
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch { throw ClassicalError(directory, "cannot create the directory") }
+    do {
+      let grid = try RasterDataset(path: reference).grid
+      try RasterWarp.warp(path, onto: grid, resampling: codes ? .nearest : .bilinear, to: output)
+    } catch { throw ClassicalError(error.path, error.message) }
+    return output
   }
 
   /// A study directory as `landslide classical synth` writes it (its `study.json`).
