@@ -49,9 +49,10 @@ struct ClassicalStudyOptions: ParsableArguments {
     case .files(let files):
       // Rank 0 warps what is off the grid (when asked); the others then find it made.
       let warped = (defaultData as NSString).appendingPathComponent("warped")
-      if world?.rank ?? 0 == 0 { _ = try ClassicalStudy(files: files, warpDirectory: warped) }
+      let first =
+        world?.rank ?? 0 == 0 ? try ClassicalStudy(files: files, warpDirectory: warped) : nil
       try world?.barrier()
-      return (settings, try ClassicalStudy(files: files, warpDirectory: warped))
+      return (settings, try first ?? ClassicalStudy(files: files, warpDirectory: warped))
     case .synthetic(let area):
       let specification = ClassicalSyntheticArea.Specification(
         seed: UInt64(area.seed), width: area.width, height: area.height)

@@ -125,8 +125,7 @@ public final class NeuralNetwork: Classifier {
       inputs: settings.inputs, hidden: settings.hidden,
       sigmoidInside: settings.activation == "sigmoid", random: &random)
     for (name, tensor) in network.namedTensors {
-      let values = try stored.array(name, count: tensor.count)
-      for index in 0..<tensor.count { tensor.data[index] = values[index] }
+      tensor.data.update(from: try stored.array(name, count: tensor.count), count: tensor.count)
     }
     network.train(false)
     self.network = network
@@ -154,9 +153,7 @@ final class RowTask: TrainingTask {
     self.y = y
     var training: [Int] = []
     var validation: [Int] = []
-    for positive in [false, true] {
-      var rows = y.indices.filter { (y[$0] == 1) == positive }
-      rows.shuffle(using: &random)
+    for rows in shuffledClassRows(y, using: &random) {
       let held = max(1, Int((Double(rows.count) * validationShare).rounded()))
       validation += rows.prefix(held)
       training += rows.dropFirst(held)

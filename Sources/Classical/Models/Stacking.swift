@@ -45,9 +45,7 @@ public final class Stacking: Classifier {
     var random = RandomGenerator(seed: seed)
     var fold = [Int](repeating: 0, count: y.count)
     var next = 0
-    for positive in [false, true] {
-      var rows = y.indices.filter { (y[$0] == 1) == positive }
-      rows.shuffle(using: &random)
+    for rows in shuffledClassRows(y, using: &random) {
       for row in rows {
         fold[row] = next % count
         next += 1

@@ -44,7 +44,10 @@ public final class ClassicalModels {
       settings.maxIterations = c.maxIterations
       return LogisticRegression(settings: settings)
     case .decisionTree(let c):
-      return DecisionTree(settings: treeSettings(c, maxFeatures: nil))
+      return DecisionTree(
+        settings: .init(
+          maxDepth: c.maxDepth, minSamplesSplit: c.minSamplesSplit,
+          minSamplesLeaf: c.minSamplesLeaf, seed: seed))
     case .randomForest(let c):
       var settings = RandomForest.Settings()
       settings.trees = c.trees
@@ -86,16 +89,6 @@ public final class ClassicalModels {
         makeBase: bases.map { base in { [self] in make(base) } },
         makeMeta: { LogisticRegression(settings: .init()) })
     }
-  }
-
-  private func treeSettings(_ c: DecisionTreeConfig, maxFeatures: Int?) -> DecisionTree.Settings {
-    var settings = DecisionTree.Settings()
-    settings.maxDepth = c.maxDepth
-    settings.minSamplesSplit = c.minSamplesSplit
-    settings.minSamplesLeaf = c.minSamplesLeaf
-    settings.maxFeatures = maxFeatures
-    settings.seed = seed
-    return settings
   }
 
   /// The fitted model a stored one describes.

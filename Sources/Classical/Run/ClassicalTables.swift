@@ -87,9 +87,7 @@ extension ClassicalStudy {
   static func stratifiedTestRows(_ labels: [Float], share: Double, seed: UInt64) -> Set<Int> {
     var random = RandomGenerator(seed: seed)
     var held = Set<Int>()
-    for positive in [false, true] {
-      var rows = labels.indices.filter { (labels[$0] == 1) == positive }
-      rows.shuffle(using: &random)
+    for rows in shuffledClassRows(labels, using: &random) {
       held.formUnion(rows.prefix(Int((share * Double(rows.count)).rounded())))
     }
     return held

@@ -184,8 +184,7 @@ public struct ClassicalStudy {
       if case .polygons = inventory {
         labels = try PolygonRasterizer.rasterize(path: path, layer: layer, onto: grid)
       } else {
-        _ = try RasterStack(paths: [factors[0].path, path])
-        labels = try RasterDataset(path: path).read(band: 0).values
+        labels = try RasterStack(paths: [factors[0].path, path]).rasters[1].read(band: 0).values
       }
     } catch { throw ClassicalError(error.path, error.message) }
     var positives = 0

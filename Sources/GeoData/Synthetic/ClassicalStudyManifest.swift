@@ -4,7 +4,7 @@ import TensorEngine
 /// `study.json` of a classical study (`ClassicalSyntheticArea`): the grid, the factor
 /// rasters in `factors/` in the seed paper's Table 1 order, which of them are categorical,
 /// and the inventories with their true probabilities.
-public struct ClassicalStudyManifest: Codable, Equatable, Sendable {
+public struct ClassicalStudyManifest: ManifestFile, Equatable, Sendable {
   public var seed: UInt64
   public var width: Int
   public var height: Int
@@ -59,16 +59,4 @@ public struct ClassicalStudyManifest: Codable, Equatable, Sendable {
     }
   }
 
-  /// Writes the manifest atomically (temporary file, fsync, rename).
-  public func write(to path: String) throws(RasterError) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do {
-      try AtomicFile.write(try encoder.encode(self), to: path)
-    } catch let failure as AtomicFile.Failure {
-      throw RasterError(path: path, message: failure.message)
-    } catch {
-      throw RasterError(path: path, message: "cannot encode (\(error.localizedDescription))")
-    }
-  }
 }

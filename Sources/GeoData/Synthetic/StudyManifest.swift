@@ -2,7 +2,7 @@ import Foundation
 import TensorEngine
 
 /// `study.json`: what a study directory holds, for `prepare` and for people.
-public struct StudyManifest: Codable, Equatable, Sendable {
+public struct StudyManifest: ManifestFile, Equatable, Sendable {
   public var seed: UInt64
   public var widthKm: Int
   public var heightKm: Int
@@ -49,16 +49,4 @@ public struct StudyManifest: Codable, Equatable, Sendable {
         uniqueKeysWithValues: timeVaryingPredictors.map { (path($0), periods) }))
   }
 
-  /// Writes the manifest atomically (temporary file, fsync, rename).
-  func write(to path: String) throws(RasterError) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do {
-      try AtomicFile.write(try encoder.encode(self), to: path)
-    } catch let failure as AtomicFile.Failure {
-      throw RasterError(path: path, message: failure.message)
-    } catch {
-      throw RasterError(path: path, message: "cannot encode (\(error.localizedDescription))")
-    }
-  }
 }
