@@ -44,24 +44,9 @@ struct ClassicalStudyOptions: ParsableArguments {
   {
     ThreadPool.shared.threadCount = threads
     let settings = try ClassicalConfig.load(file: config, overrides: overrides)
-    if let data { return (settings, try ClassicalStudy(directory: data)) }
-    switch settings.study {
-    case .files(let files):
-      // Rank 0 warps what is off the grid (when asked); the others then find it made.
-      let warped = (defaultData as NSString).appendingPathComponent("warped")
-      let first =
-        world?.rank ?? 0 == 0 ? try ClassicalStudy(files: files, warpDirectory: warped) : nil
-      try world?.barrier()
-      return (settings, try first ?? ClassicalStudy(files: files, warpDirectory: warped))
-    case .synthetic(let area):
-      let specification = ClassicalSyntheticArea.Specification(
-        seed: UInt64(area.seed), width: area.width, height: area.height)
-      if world?.rank ?? 0 == 0 {
-        try ClassicalSynth.ensure(specification, in: defaultData, log: log)
-      }
-      try world?.barrier()
-      return (settings, try ClassicalStudy(directory: defaultData))
-    }
+    let study = try ClassicalStudy.load(
+      settings, data: data, defaultData: defaultData, world: world, log: log)
+    return (settings, study)
   }
 }
 
@@ -101,34 +86,7 @@ struct ClassicalSynth: ParsableCommand {
       seed: seed, width: size[0], height: size[1])
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     let manifest = try ClassicalSyntheticArea.generate(specification, into: out)
-    print(Self.summary(manifest, out))
-  }
-
-  static func summary(_ manifest: ClassicalStudyManifest, _ directory: String) -> String {
-    "\(directory): \(manifest.width) × \(manifest.height) pixels of \(Int(manifest.pixelSize)) m, "
-      + "\(manifest.validPixels) valid, \(manifest.factors.count) factors; "
-      + manifest.inventories.keys.sorted().map {
-        "\($0): \(manifest.landslides[$0] ?? 0) landslides, \(manifest.landslidePixels[$0] ?? 0) pixels"
-      }.joined(separator: "; ")
-  }
-
-  /// Generates the area into `directory` unless a study of this specification is there.
-  static func ensure(
-    _ specification: ClassicalSyntheticArea.Specification, in directory: String,
-    log: (String) -> Void
-  ) throws {
-    let manifestPath = (directory as NSString).appendingPathComponent(
-      ClassicalStudyManifest.fileName)
-    if let manifest = try? ClassicalStudyManifest.read(from: manifestPath),
-      manifest.seed == specification.seed, manifest.width == specification.width,
-      manifest.height == specification.height
-    {
-      return
-    }
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    log("synthesising the study area in \(directory)")
-    let manifest = try ClassicalSyntheticArea.generate(specification, into: directory)
-    log(summary(manifest, directory))
+    print(manifest.summary(in: out))
   }
 }
 

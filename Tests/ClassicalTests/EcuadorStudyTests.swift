@@ -23,6 +23,13 @@ struct EcuadorStudyTests {
     let trainIndices: [Int]
     let testIndices: [Int]
     let models: [Model]
+    let crossValidation: CrossValidation
+  }
+
+  struct CrossValidation: Decodable {
+    /// Each training row's fold, in `trainIndices` order.
+    let fold: [Int]
+    let aucs: [String: [Double]]
   }
 
   static let fixture: Fixture = {
@@ -94,6 +101,27 @@ struct EcuadorStudyTests {
     let auc = try ROCCurve(labels: test.labels, scores: model.predictProbability(testX)).auc
     let expected = try #require(Self.fixture.models.first { $0.name == name }).aucTest
     #expect(abs(auc - expected) <= tolerance, "\(name): ours \(auc), scikit-learn \(expected)")
+  }
+
+  /// A classical sweep's score: each fold's AUC, its scaling fitted on the other folds,
+  /// against scikit-learn's on the same folds. A fold holds 49 rows, where one swapped
+  /// pair moves the AUC by 1/600; the deterministic models must agree to within that.
+  @Test(arguments: [("logistic_regression", 0.002), ("knn", 0.004)])
+  func crossValidatedAUCsAreScikitLearns(model name: String, tolerance: Double) throws {
+    let (_, _, table) = try study()
+    let train = table.selecting(rows: Self.fixture.trainIndices)
+    let config = try ClassicalConfig.parse(
+      "models: {logistic_regression: , knn: {neighbours: 15, p: 2}}", file: "test.yaml")
+    let model = try #require(config.models.first { $0.name == name })
+    let aucs = try ClassicalModels(config: config, communicator: nil).crossValidatedAUC(
+      model, on: train, fold: Self.fixture.crossValidation.fold)
+    let expected = try #require(Self.fixture.crossValidation.aucs[name])
+    #expect(aucs.count == 5)
+    for (fold, (ours, theirs)) in zip(aucs, expected).enumerated() {
+      #expect(
+        abs(ours - theirs) <= tolerance,
+        "\(name) fold \(fold): ours \(ours), scikit-learn \(theirs)")
+    }
   }
 
   /// The fixture's models, with its hyperparameters.

@@ -87,7 +87,7 @@ func distinctTable(rows: Int, columns: Int = 3, seed: UInt64 = 7) -> (FeatureMat
   /// every row is in exactly one.
   @Test func foldsAreStratified() {
     let y: [Float] = (0..<103).map { $0 % 4 == 0 ? 1 : 0 }
-    let folds = Stacking.folds(y, count: 5, seed: 1)
+    let folds = stratifiedFolds(y, count: 5, seed: 1)
     for k in 0..<5 {
       let rows = folds.indices.filter { folds[$0] == k }
       let positives = rows.filter { y[$0] == 1 }.count

@@ -39,24 +39,9 @@ public final class Stacking: Classifier {
     self.makeMeta = makeMeta
   }
 
-  /// Each row's fold: positives and negatives shuffled apart and dealt round-robin, so
-  /// every fold holds both classes in the table's proportion.
-  static func folds(_ y: [Float], count: Int, seed: UInt64) -> [Int] {
-    var random = RandomGenerator(seed: seed)
-    var fold = [Int](repeating: 0, count: y.count)
-    var next = 0
-    for rows in shuffledClassRows(y, using: &random) {
-      for row in rows {
-        fold[row] = next % count
-        next += 1
-      }
-    }
-    return fold
-  }
-
   public func fit(_ x: FeatureMatrix, _ y: [Float]) throws(ClassicalError) {
     try checkTrainingTable(x, y, model: name)
-    let fold = Stacking.folds(y, count: settings.folds, seed: settings.seed)
+    let fold = stratifiedFolds(y, count: settings.folds, seed: settings.seed)
     var features = FeatureMatrix(
       rows: x.rows, columns: makeBase.count,
       values: [Float](repeating: 0, count: x.rows * makeBase.count))

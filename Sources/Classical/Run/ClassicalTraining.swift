@@ -100,7 +100,15 @@ public final class ClassicalTraining {
         try makeDirectory(path("models", inventory.name))
       }
       for model in config.models {
-        let (score, curve) = try fitAndScore(model, tables)
+        let factory = ClassicalModels(config: config, communicator: communicator)
+        factory.metricsPath =
+          isWriter ? path("models", tables.inventory, "\(model.name).metrics.jsonl") : nil
+        factory.log = log
+        let fitted = try factory.fitAndScore(model, on: tables)
+        if isWriter {
+          try fitted.write(to: path("models", tables.inventory, "\(model.name).safetensors"))
+        }
+        let (score, curve) = (fitted.score, fitted.testCurve)
         scores.append(score)
         curves[inventory.name, default: []].append((model.name, curve))
         scored(score)
@@ -125,54 +133,6 @@ public final class ClassicalTraining {
       try write(StudyRecord(study: study).json(), to: path("study.json"))
     }
     return scores
-  }
-
-  private func fitAndScore(_ model: ClassicalModelConfig, _ tables: InventoryTables)
-    throws(ClassicalError) -> (ModelScore, ROCCurve)
-  {
-    let factory = ClassicalModels(config: config, communicator: communicator)
-    factory.metricsPath =
-      isWriter ? path("models", tables.inventory, "\(model.name).metrics.jsonl") : nil
-    factory.log = log
-    let classifier = factory.make(model)
-    let encoder = FeatureEncoder(
-      fittedOn: tables.train, oneHot: factory.oneHot(for: model))
-    let trainX = try encoder.encode(
-      tables.train.features, source: "\(tables.inventory) training table")
-    let testX = try encoder.encode(tables.test.features, source: "\(tables.inventory) test table")
-    let started = Date()
-    try classifier.fit(trainX, tables.train.labels)
-    let fitted = Date()
-    let trainP = try classifier.predictProbability(trainX)
-    let testP = try classifier.predictProbability(testX)
-    let predicted = Date()
-    let curve: ROCCurve
-    let trainCurve: ROCCurve
-    let confusion: ConfusionCounts
-    do {
-      trainCurve = try ROCCurve(labels: tables.train.labels, scores: trainP)
-      curve = try ROCCurve(labels: tables.test.labels, scores: testP)
-      confusion = try ConfusionCounts(labels: tables.test.labels, scores: testP, threshold: 0.5)
-    } catch { throw ClassicalError(model.name, "scoring: \(error)") }
-    if isWriter {
-      try classifier.stored().write(
-        to: path("models", tables.inventory, "\(model.name).safetensors"),
-        metadata: [
-          FeatureEncoder.metadataKey: PixelTable.json(encoder), "inventory": tables.inventory,
-          "model": model.name,
-        ])
-    }
-    let negatives = confusion.falsePositives + confusion.trueNegatives
-    let score = ModelScore(
-      model: model.name, inventory: tables.inventory, aucTrain: trainCurve.auc, aucTest: curve.auc,
-      f1: confusion.f1, precision: confusion.precision, recall: confusion.recall,
-      falsePositiveRate: negatives == 0 ? 0 : Double(confusion.falsePositives) / Double(negatives),
-      truePositives: confusion.truePositives, falsePositives: confusion.falsePositives,
-      falseNegatives: confusion.falseNegatives, trueNegatives: confusion.trueNegatives,
-      trainRows: tables.train.rows, testRows: tables.test.rows, columns: trainX.columns,
-      fitSeconds: fitted.timeIntervalSince(started),
-      predictSeconds: predicted.timeIntervalSince(fitted))
-    return (score, curve)
   }
 
   /// The seed's Table 3: a row per model; per inventory its training and test AUC.

@@ -1,8 +1,44 @@
 import Configuration
+import Distributed
 import Foundation
 import GeoData
 
 extension ClassicalStudy {
+  /// The study a run uses: `data` (a study directory as `classical synth` writes it) when
+  /// given, else the config's: the user's rasters (warped into `defaultData`/warped when
+  /// the config asks) or its synthetic area, made into `defaultData` on first use. Rank 0
+  /// makes what is missing while the other ranks wait.
+  public static func load(
+    _ config: ClassicalConfig, data: String?, defaultData: String, world: Communicator?,
+    log: (String) -> Void
+  ) throws(ClassicalError) -> ClassicalStudy {
+    if let data { return try ClassicalStudy(directory: data) }
+    let isFirst = world?.rank ?? 0 == 0
+    func barrier() throws(ClassicalError) {
+      do { try world?.barrier() } catch {
+        throw ClassicalError(defaultData, "waiting for rank 0 to make the study: \(error)")
+      }
+    }
+    switch config.study {
+    case .files(let files):
+      let warped = (defaultData as NSString).appendingPathComponent("warped")
+      let first = isFirst ? try ClassicalStudy(files: files, warpDirectory: warped) : nil
+      try barrier()
+      if let first { return first }
+      return try ClassicalStudy(files: files, warpDirectory: warped)
+    case .synthetic(let area):
+      if isFirst {
+        do {
+          try ClassicalSyntheticArea.ensure(
+            .init(seed: UInt64(area.seed), width: area.width, height: area.height),
+            in: defaultData, log: log)
+        } catch { throw ClassicalError(error.path, error.message) }
+      }
+      try barrier()
+      return try ClassicalStudy(directory: defaultData)
+    }
+  }
+
   /// The study a config names: the user's rasters and inventories; with `warp`, rasters on
   /// another grid than the first factor's are warped onto it into `warpDirectory`.
   public init(files: ClassicalFilesConfig, warpDirectory: String) throws(ClassicalError) {
@@ -66,6 +102,12 @@ extension ClassicalStudy {
   public init(directory: String) throws(ClassicalError) {
     let manifestPath = (directory as NSString).appendingPathComponent(
       ClassicalStudyManifest.fileName)
+    guard FileManager.default.fileExists(atPath: manifestPath) else {
+      throw ClassicalError(
+        manifestPath,
+        "no classical study here; make one with `landslide classical synth --out \(directory)`, "
+          + "or leave --data out to use the config's study")
+    }
     let manifest: ClassicalStudyManifest
     do { manifest = try ClassicalStudyManifest.read(from: manifestPath) } catch {
       throw ClassicalError(error.path, error.message)

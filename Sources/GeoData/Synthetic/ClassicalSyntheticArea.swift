@@ -737,3 +737,39 @@ extension ClassicalSyntheticArea {
     return target
   }
 }
+
+extension ClassicalSyntheticArea {
+  /// Generates the area into `directory` unless a study of this specification is there
+  /// already (its `study.json` names the same seed and size).
+  public static func ensure(
+    _ specification: Specification, in directory: String, log: (String) -> Void
+  ) throws(RasterError) {
+    let manifestPath = (directory as NSString).appendingPathComponent(
+      ClassicalStudyManifest.fileName)
+    if let manifest = try? ClassicalStudyManifest.read(from: manifestPath),
+      manifest.seed == specification.seed, manifest.width == specification.width,
+      manifest.height == specification.height
+    {
+      return
+    }
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw RasterError(path: directory, message: "cannot create the directory")
+    }
+    log("synthesising the study area in \(directory)")
+    let manifest = try generate(specification, into: directory)
+    log(manifest.summary(in: directory))
+  }
+}
+
+extension ClassicalStudyManifest {
+  /// One line for logs: the grid, the factors and each inventory's landslides.
+  public func summary(in directory: String) -> String {
+    "\(directory): \(width) × \(height) pixels of \(Int(pixelSize)) m, \(validPixels) valid, "
+      + "\(factors.count) factors; "
+      + inventories.keys.sorted().map {
+        "\($0): \(landslides[$0] ?? 0) landslides, \(landslidePixels[$0] ?? 0) pixels"
+      }.joined(separator: "; ")
+  }
+}
