@@ -153,7 +153,7 @@ let package = Package(
     .target(
       name: "Sweep",
       dependencies: [
-        "TensorEngine", "GeoData", "Configuration", "Distributed", "Training",
+        "TensorEngine", "GeoData", "Configuration", "Distributed", "Training", "Classical",
       ]),
 
     // Layer 9: the command line.

@@ -14,7 +14,29 @@ import Yams
 ///       training.learning_rate: {min: 1.0e-4, max: 1.0, log: true, count: 5}
 ///       training.batch_size: [8, 16, 32, 64]
 ///       susceptibility.blocks_total: [6, 16, 64]
+///
+/// A classical sweep (`system: classical`, `base` a classical config) searches one
+/// configured model, ranked by its mean cross-validated AUC on an inventory's training
+/// table:
+///
+///     system: classical
+///     base: classical.yaml
+///     model: random_forest
+///     folds: 5
+///     space:
+///       models.random_forest.trees: [100, 300]
+///       models.random_forest.max_features: [sqrt, log2, all]
 public struct SweepConfig: Equatable, Sendable {
+  /// What each trial trains.
+  public enum System: String, CaseIterable, Sendable {
+    /// The hazard ensemble of `landslide train` (SPEC.md §1): `base` is its run config.
+    case ensemble
+    /// One classical model of `landslide classical train` (SPEC.md §3), scored by
+    /// stratified K-fold cross-validation on an inventory's training table: `base` is a
+    /// classical config.
+    case classical
+  }
+
   public enum Method: String, CaseIterable, Sendable {
     /// Every combination of the listed values, the last key varying fastest.
     case grid
@@ -46,6 +68,7 @@ public struct SweepConfig: Equatable, Sendable {
 
   /// The sweep file, as given (errors name it).
   public let file: String
+  public var system = System.ensemble
   /// The run config every trial starts from (resolved against the sweep file's folder).
   public var base: String
   /// `section.key=value` overrides applied to every trial, before the trial's own.
@@ -65,6 +88,12 @@ public struct SweepConfig: Equatable, Sendable {
   public var maxCrashes = 2
   /// The searched keys, in the file's order.
   public var space: [SweepParameter] = []
+  /// Classical sweeps: the configured model whose hyperparameters are searched, the
+  /// inventory whose training table scores it (nil: the study's first) and the number of
+  /// cross-validation folds.
+  public var model: String?
+  public var inventory: String?
+  public var folds = 5
 
   /// Stage names of `landslide train`, in order (see `TrainingStage`).
   public static let stages = [
@@ -99,12 +128,41 @@ public struct SweepConfig: Equatable, Sendable {
           "\(key)=\(try SweepValue(value, reader: overrides, key: key).yaml)")
       }
     }
+    config.system = try document.choice("system", default: config.system)
+    let classical = config.system == .classical
+    if classical {
+      config.metric = .validationAUC
+      guard let model = try document.string("model") else {
+        throw ConfigError(
+          .missingKey, location: file, key: "model",
+          message: "missing; a classical sweep searches one configured model, e.g. random_forest")
+      }
+      config.model = model
+      config.inventory = try document.string("inventory")
+      config.folds = try document.int("folds", default: config.folds, range: 2...100)
+      for key in ["stage", "successive_halving"] where document.contains(key) {
+        throw document.error(
+          .conflictingKeys, key, at: document.peek(key),
+          "applies to ensemble sweeps; a classical trial fits its model once per fold")
+      }
+    } else {
+      for key in ["model", "inventory", "folds"] where document.contains(key) {
+        throw document.error(
+          .conflictingKeys, key, at: document.peek(key), "applies to system: classical only")
+      }
+    }
     config.method = try document.choice("method", default: config.method)
     config.trials = try document.int("trials", range: 1...1_000_000)
     config.seed = try document.int("seed", default: config.seed, range: 0...Int(Int32.max))
     config.groups = try document.int("groups", range: 1...1_000_000)
     config.maxCrashes = try document.int("max_crashes", default: config.maxCrashes, range: 1...100)
+    let metricNode = document.peek("metric")
     config.metric = try document.choice("metric", default: config.metric)
+    if classical, config.metric != .validationAUC {
+      throw document.error(
+        .conflictingKeys, "metric", at: metricNode,
+        "a classical sweep ranks trials by validation_auc, their mean cross-validated AUC")
+    }
     let stageNode = document.peek("stage")
     if let stage = try document.string("stage") {
       guard stages.contains(stage) else {
@@ -137,7 +195,8 @@ public struct SweepConfig: Equatable, Sendable {
           "missing; expected the searched keys, e.g. training.learning_rate: [1.0e-3, 1.0e-2]")
     }
     for (key, value) in space.takeAll() {
-      config.space.append(try SweepParameter(key: key, node: value, reader: space))
+      config.space.append(
+        try SweepParameter(key: key, node: value, reader: space, system: config.system))
     }
     guard !config.space.isEmpty else {
       throw document.error(
@@ -190,7 +249,9 @@ public struct SweepParameter: Equatable, Sendable {
   /// `SweepParameter.blocksPerStage`).
   public static let blocksTotal = "susceptibility.blocks_total"
 
-  init(key: String, node: Node, reader: MappingReader) throws(ConfigError) {
+  init(key: String, node: Node, reader: MappingReader, system: SweepConfig.System)
+    throws(ConfigError)
+  {
     let path = reader.path(key)
     let error = { (kind: ConfigError.Kind, at: Node?, message: String) in
       reader.error(kind, key, at: at, message)
@@ -200,10 +261,13 @@ public struct SweepParameter: Equatable, Sendable {
       throw error(
         .wrongType, nil, "expected a dotted run-config key such as training.learning_rate")
     }
-    guard section != "study_area", section != "data" else {
+    let shared = system == .ensemble ? ["study_area", "data"] : ["study", "tables"]
+    guard !shared.contains(section) else {
       throw error(
         .conflictingKeys, nil,
-        "trials share one prepared study area; sweep model and training keys, or run one sweep per study"
+        system == .ensemble
+          ? "trials share one prepared study area; sweep model and training keys, or run one sweep per study"
+          : "trials share one study and its tables; sweep models, encoding and training keys, or run one sweep per table"
       )
     }
     self.key = key

@@ -23,6 +23,7 @@ struct ResultsTable {
         + [
           outcome.bestValidationLoss.map { "\($0)" } ?? "",
           outcome.bestValidationAUC.map { "\($0)" } ?? "",
+          outcome.testAUC.map { "\($0)" } ?? "",
           "\(outcome.epochs)", String(format: "%.1f", outcome.seconds), outcome.checkpoint ?? "",
           outcome.error ?? "",
         ]
@@ -35,7 +36,8 @@ struct ResultsTable {
   }
 
   static let measureColumns = [
-    "best_validation_loss", "best_validation_auc", "epochs", "seconds", "checkpoint", "error",
+    "best_validation_loss", "best_validation_auc", "test_auc", "epochs", "seconds", "checkpoint",
+    "error",
   ]
 
   /// The best trial by the sweep's metric among those with a score, and the counts.
@@ -51,14 +53,16 @@ struct ResultsTable {
     for outcome in outcomes.values { counts[outcome.status.rawValue, default: 0] += 1 }
     counts["pending"] = trials.count - outcomes.count
     return Summary(
-      metric: config.metric, stage: config.stage, trials: trials.count, counts: counts,
+      metric: config.metric, stage: config.system == .ensemble ? config.stage : nil,
+      trials: trials.count, counts: counts,
       best: best.map { Row(trial: trials[$0.0], outcome: outcomes[$0.0]!) })
   }
 
   /// The best trial among those that did not fail, and how many trials ended how.
   struct Summary: Encodable {
     let metric: SweepConfig.Metric
-    let stage: String
+    /// The ensemble stage the metric follows (absent for classical sweeps).
+    let stage: String?
     let trials: Int
     let counts: [String: Int]
     let best: Row?

@@ -1,3 +1,4 @@
+import Classical
 import Configuration
 import Distributed
 import Foundation
@@ -10,10 +11,11 @@ import Training
 #endif
 
 /// Runs a sweep on the job's ranks: they split into groups, each group trains one trial
-/// at a time with the data-parallel trainer on its own communicator, and rank 0 (which
-/// also trains, in group 0) coordinates from a thread. Every trial's folder holds its
-/// metrics, checkpoints, log and result; a re-run skips trials that ended and resumes the
-/// others from their newest checkpoint.
+/// at a time on its own communicator (the ensemble with the data-parallel trainer, or a
+/// classical model with its rank-parallel fit), and rank 0 (which also trains, in group 0)
+/// coordinates from a thread. Every trial's folder holds its metrics, checkpoints (or
+/// fitted model), log and result; a re-run skips trials that ended and resumes the others
+/// (an ensemble trial from its newest checkpoint, a classical one from its first fold).
 public final class SweepRunner {
   public let config: SweepConfig
   public let trials: [Trial]
@@ -21,10 +23,12 @@ public final class SweepRunner {
   public let groupSize: Int
   let layout: SweepLayout
   let dataDirectory: String
+  /// `--data` as given: a classical sweep reads that study instead of its config's.
+  let explicitData: String?
   let world: Communicator?
   let retryFailed: Bool
   private let baseText: String
-  private var rank: Int { world?.rank ?? 0 }
+  var rank: Int { world?.rank ?? 0 }
 
   /// Checks everything that can be checked before training: the groups fit the job, every
   /// trial's run config is valid and its batch splits over a group, and the run directory
@@ -39,6 +43,7 @@ public final class SweepRunner {
     self.world = world
     self.retryFailed = retryFailed
     layout = SweepLayout(runDirectory: runDirectory)
+    explicitData = dataDirectory
     self.dataDirectory = dataDirectory ?? (runDirectory as NSString).appendingPathComponent("data")
     let ranks = ranks ?? world?.size ?? 1
     groups = config.groups ?? ranks
@@ -55,18 +60,29 @@ public final class SweepRunner {
     groupSize = ranks / groups
     trials = SearchSpace.trials(config)
     for trial in trials {
-      let settings: LandslideConfig
-      do {
-        settings = try LandslideConfig.load(
-          file: config.base, overrides: config.baseOverrides + trial.overrides)
-      } catch {
-        throw SweepError("\(config.file): trial \(trial.index) (\(trial.label)): \(error)")
+      func load<Settings>(_ read: (String, [String]) throws -> Settings) throws(SweepError)
+        -> Settings
+      {
+        do { return try read(config.base, config.baseOverrides + trial.overrides) } catch {
+          throw SweepError("\(config.file): trial \(trial.index) (\(trial.label)): \(error)")
+        }
       }
-      guard settings.training.batchSize % groupSize == 0 else {
-        throw SweepError(
-          "\(config.file): trial \(trial.index) (\(trial.label)): training.batch_size "
-            + "\(settings.training.batchSize) is a group's global batch and must be a multiple of "
-            + "its \(groupSize) ranks (\(ranks) ranks in \(groups) groups)")
+      switch config.system {
+      case .classical:
+        let settings = try load(ClassicalConfig.load(file:overrides:))
+        guard settings.models.contains(where: { $0.name == config.model }) else {
+          throw SweepError(
+            "\(config.file): model: \(config.base) configures no model '\(config.model ?? "")'; "
+              + "it has \(settings.models.map(\.name).joined(separator: ", "))")
+        }
+      case .ensemble:
+        let settings = try load(LandslideConfig.load(file:overrides:))
+        guard settings.training.batchSize % groupSize == 0 else {
+          throw SweepError(
+            "\(config.file): trial \(trial.index) (\(trial.label)): training.batch_size "
+              + "\(settings.training.batchSize) is a group's global batch and must be a multiple "
+              + "of its \(groupSize) ranks (\(ranks) ranks in \(groups) groups)")
+        }
       }
     }
     do {
@@ -81,27 +97,8 @@ public final class SweepRunner {
   /// SIGUSR1) with trials left to resume. Throws only what ends the job.
   public func run(log: @escaping (String) -> Void) throws(SweepError) -> Bool {
     let say: (String) -> Void = rank == 0 ? log : { _ in }
-    let settings: LandslideConfig
-    do {
-      settings = try LandslideConfig.load(file: config.base, overrides: config.baseOverrides)
-    } catch {
-      throw SweepError("\(config.file): base: \(error)")
-    }
-    // Rank 0 records the plan and prepares the data; the others then find them ready.
-    if rank == 0 {
-      try recordPlan()
-      _ = try wrapping { () throws(TrainingError) in
-        try StudyData.ensure(settings, in: dataDirectory, log: say)
-      }
-    }
-    try collective("barrier") { () throws(MPIError) in try world?.barrier() }
-    let study = try wrapping { () throws(TrainingError) in
-      try StudyData.ensure(settings, in: dataDirectory, log: { _ in })
-    }
-    let shards: ShardSet
-    do { shards = try ShardSet(directory: study.shards) } catch {
-      throw SweepError("\(study.shards): \(error)")
-    }
+    if rank == 0 { try recordPlan() }
+    let data = try config.system == .ensemble ? prepareEnsemble(say) : prepareClassical(say)
     let group = try collective("splitting the job into groups") { () throws(MPIError) in
       try world?.split(color: rank / groupSize, key: rank)
     }
@@ -145,9 +142,14 @@ public final class SweepRunner {
       }
       guard next[0] >= 0 else { break }
       let trial = trials[Int(next[0])]
-      let outcome = try runTrial(
-        trial, group: group, shards: shards, staticCount: study.manifest.staticPredictors.count,
-        dispatch: dispatch)
+      let outcome =
+        switch data {
+        case .ensemble(let shards, let staticCount):
+          try runTrial(
+            trial, group: group, shards: shards, staticCount: staticCount, dispatch: dispatch)
+        case .classical(let tables):
+          try runClassicalTrial(trial, group: group, tables: tables)
+        }
       interrupted = interrupted || outcome.status == .interrupted
       try dispatch?.finished(trial: trial.index, outcome)
     }
@@ -161,6 +163,40 @@ public final class SweepRunner {
       try world?.allReduce(&stopped, .max)
     }
     return stopped[0] != 0
+  }
+
+  /// What every trial reads, made once per run.
+  enum TrialData {
+    /// The prepared study's shards and its static predictor count.
+    case ensemble(ShardSet, staticCount: Int)
+    /// The inventory's training and test tables.
+    case classical(InventoryTables)
+  }
+
+  /// Rank 0 prepares the study (synthesising it on first use); the others then find it.
+  private func prepareEnsemble(_ say: (String) -> Void) throws(SweepError) -> TrialData {
+    let settings: LandslideConfig
+    do {
+      settings = try LandslideConfig.load(file: config.base, overrides: config.baseOverrides)
+    } catch {
+      throw SweepError("\(config.file): base: \(error)")
+    }
+    if rank == 0 {
+      _ = try wrapping { () throws(TrainingError) in
+        try StudyData.ensure(settings, in: dataDirectory, log: say)
+      }
+    }
+    try collective("barrier") { () throws(MPIError) in try world?.barrier() }
+    let study = try wrapping { () throws(TrainingError) in
+      try StudyData.ensure(settings, in: dataDirectory, log: { _ in })
+    }
+    do {
+      return .ensemble(
+        try ShardSet(directory: study.shards),
+        staticCount: study.manifest.staticPredictors.count)
+    } catch {
+      throw SweepError("\(study.shards): \(error)")
+    }
   }
 
   /// Trains one trial on this rank's group and returns how it ended (the leader's view).
@@ -362,13 +398,13 @@ public final class SweepRunner {
     return text + "\nresults in \(directory)/results.csv, results.jsonl and summary.json"
   }
 
-  private func wrapping<Value>(_ body: () throws(TrainingError) -> Value) throws(SweepError)
+  func wrapping<Value>(_ body: () throws(TrainingError) -> Value) throws(SweepError)
     -> Value
   {
     do { return try body() } catch { throw SweepError(error.description) }
   }
 
-  private func collective<Value>(_ what: String, _ body: () throws(MPIError) -> Value)
+  func collective<Value>(_ what: String, _ body: () throws(MPIError) -> Value)
     throws(SweepError) -> Value
   {
     do { return try body() } catch { throw SweepError("rank \(rank): \(what): \(error)") }

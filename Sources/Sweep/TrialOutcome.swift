@@ -28,7 +28,12 @@ public struct TrialOutcome: Codable, Equatable, Sendable {
   /// susceptibility stage only).
   public var bestValidationLoss: Double?
   public var bestValidationAUC: Double?
-  /// Epochs trained in the sweep's stage.
+  /// Classical trials: the AUC of each cross-validation fold (their mean is
+  /// `bestValidationAUC`), and the test table's AUC of the model refitted on the whole
+  /// training table (reported, never used to rank: that would tune on the test table).
+  public var foldAUCs: [Double]?
+  public var testAUC: Double?
+  /// Epochs trained in the sweep's stage (classical trials: folds scored).
   public var epochs: Int
   /// Wall time over every attempt.
   public var seconds: Double
@@ -41,6 +46,8 @@ public struct TrialOutcome: Codable, Equatable, Sendable {
     case status, epochs, seconds, checkpoint, error, crashes
     case bestValidationLoss = "best_validation_loss"
     case bestValidationAUC = "best_validation_auc"
+    case foldAUCs = "fold_aucs"
+    case testAUC = "test_auc"
   }
 
   /// The trial's score under `metric` (nil when undefined).

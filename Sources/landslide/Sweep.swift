@@ -6,8 +6,8 @@ import Sweep
 import TensorEngine
 import Training
 
-/// `landslide sweep`: many trainings of the ensemble over a search space, shared out over
-/// groups of ranks.
+/// `landslide sweep`: many trainings of the ensemble, or fits of one classical model, over
+/// a search space, shared out over groups of ranks.
 struct Sweep: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Search hyperparameters: train one trial per point of a grid or random space.",
@@ -16,6 +16,11 @@ struct Sweep: ParsableCommand {
       data-parallel trainer on its own ranks, and rank 0 (which trains in group 0) hands \
       trials to whichever group is free from a thread of its own. With \
       successive_halving, trials that rank low at epochs r, rη, rη², … are stopped.
+
+      With `system: classical` (base: a classical config; see configs/sweep-classical.yaml) \
+      a trial fits the sweep's `model` once per stratified fold of an inventory's training \
+      table, ranks by the folds' mean AUC (validation_auc), then refits on the whole table, \
+      reports its test AUC and saves it as trials/NNNN/model.safetensors.
 
       RUN-DIR/sweep/ receives results.csv and results.jsonl (one row per ended trial: \
       parameters, best validation loss and AUC, epochs, seconds, status, checkpoint), \
@@ -33,7 +38,10 @@ struct Sweep: ParsableCommand {
   @Option(help: "Directory for everything the sweep writes.")
   var runDir: String
 
-  @Option(help: "Directory of the study area and its shards (default: RUN-DIR/data).")
+  @Option(
+    help: ArgumentHelp(
+      "Directory of the study area and its shards (default: RUN-DIR/data); for a classical "
+        + "sweep, a study as `classical synth` writes it, read instead of the config's study."))
   var data: String?
 
   @Option(help: "Compute threads per rank (default: every core this process may use).")

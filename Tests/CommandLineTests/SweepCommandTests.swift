@@ -19,6 +19,8 @@ import Testing
     let error: String?
     let bestValidationLoss: Double?
     let bestValidationAuc: Double?
+    let foldAucs: [Double]?
+    let testAuc: Double?
   }
 
   static func rows(_ runDirectory: URL) throws -> [Row] {
@@ -230,6 +232,78 @@ import Testing
       listed.standardOutput.contains(
         "trial 2: --set susceptibility.blocks_per_stage=[1, 2, 2, 1] --set training.learning_rate=0.001"
       ), "\(listed.standardOutput)")
+    #expect(!FileManager.default.fileExists(atPath: run.path))
+  }
+
+  /// A classical sweep (a random forest over a 2 × 2 grid, 3 folds, on a 200 × 200 area)
+  /// on one process, on two ranks as two groups, and on two ranks as one group (each
+  /// forest's trees split over them): the same fold AUCs, test AUCs and model files. A
+  /// model the base config lacks is refused before anything is written.
+  @Test func classicalSweepIsTheSameOnAnyLayoutOfRanks() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let data = root.appendingPathComponent("data")
+    try ClassicalCommandTests.synth(data, width: 200, height: 200)
+    _ = try ClassicalCommandTests.config(
+      "tables: {random_rows: 3000}\nmodels: {random_forest: {trees: 6}}\n", in: root,
+      name: "base.yaml")
+    let sweep = """
+      system: classical
+      base: base.yaml
+      model: random_forest
+      folds: 3
+      space:
+        models.random_forest.trees: [3, 6]
+        models.random_forest.min_samples_leaf: [1, 5]
+
+      """
+    let twoGroups = try ClassicalCommandTests.config(sweep, in: root, name: "sweep.yaml")
+    let oneGroup = try ClassicalCommandTests.config(
+      sweep + "groups: 1\n", in: root, name: "one-group.yaml")
+    var results: [[Row]] = []
+    for (name, file, ranks) in [
+      ("one", twoGroups, 0), ("two", twoGroups, 2), ("pair", oneGroup, 2),
+    ] {
+      let run = root.appendingPathComponent(name)
+      let result = try Self.sweep(
+        ["--config", file, "--run-dir", run.path, "--data", data.path], ranks: ranks)
+      try #require(result.status == 0, "\(name): \(result.standardError)")
+      results.append(try Self.rows(run))
+    }
+    let reference = results[0]
+    #expect(reference.map(\.trial) == [0, 1, 2, 3])
+    for row in reference {
+      #expect(row.status == "completed" && row.epochs == 3 && row.foldAucs?.count == 3)
+      let mean = (row.foldAucs ?? []).reduce(0, +) / 3
+      #expect(abs((row.bestValidationAuc ?? 0) - mean) < 1e-12)
+      #expect((row.testAuc ?? 0) > 0.75, "trial \(row.trial): \(row)")
+    }
+    for rows in results.dropFirst() {
+      #expect(rows.map(\.foldAucs) == reference.map(\.foldAucs))
+      #expect(rows.map(\.testAuc) == reference.map(\.testAuc))
+      for (row, first) in zip(rows, reference) {
+        let model = try Data(contentsOf: URL(fileURLWithPath: try #require(row.checkpoint)))
+        #expect(model == (try Data(contentsOf: URL(fileURLWithPath: first.checkpoint!))))
+      }
+    }
+
+    let wrong = try ClassicalCommandTests.config(
+      sweep.replacingOccurrences(of: "model: random_forest", with: "model: knn"), in: root,
+      name: "wrong.yaml")
+    let run = root.appendingPathComponent("wrong")
+    let refused = try Self.sweep(
+      ["--config", wrong, "--run-dir", run.path, "--data", data.path], ranks: 0)
+    #expect(refused.status != 0)
+    #expect(
+      refused.standardError.contains("model: \(root.path)/base.yaml configures no model 'knn'"),
+      "\(refused.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: run.path))
+
+    // The shipped classical grid: every trial's config checked against classical.yaml.
+    let classical = try Launcher.landslide(
+      "sweep", "--config", "configs/sweep-classical.yaml", "--run-dir", run.path, "--dry-run")
+    #expect(classical.status == 0, "\(classical.standardError)")
+    #expect(classical.standardOutput.contains("12 trials (grid) on 1 group(s) of 1 rank(s)"))
     #expect(!FileManager.default.fileExists(atPath: run.path))
   }
 

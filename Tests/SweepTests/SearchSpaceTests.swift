@@ -9,11 +9,24 @@ import Testing
   /// Writes `text` as a sweep file beside a copy of tiny.yaml and parses it.
   static func sweep(_ text: String) throws -> SweepConfig {
     let folder = try TestPaths.temporaryDirectory()
-    let base = TestPaths.repositoryRoot.appendingPathComponent("configs/tiny.yaml")
-    try FileManager.default.copyItem(at: base, to: folder.appendingPathComponent("tiny.yaml"))
+    for name in ["tiny.yaml", "classical-quick.yaml"] {
+      try FileManager.default.copyItem(
+        at: TestPaths.repositoryRoot.appendingPathComponent("configs/\(name)"),
+        to: folder.appendingPathComponent(name))
+    }
     let file = folder.appendingPathComponent("sweep.yaml")
     try text.write(to: file, atomically: true, encoding: .utf8)
     return try SweepConfig.load(file: file.path)
+  }
+
+  /// The error a sweep file gets, or "no error".
+  static func error(_ text: String) -> String {
+    do {
+      _ = try sweep(text)
+      return "no error"
+    } catch {
+      return "\(error)"
+    }
   }
 
   @Test func gridVariesTheLastKeyFastestAndRendersOverrides() throws {
@@ -88,43 +101,80 @@ import Testing
   }
 
   @Test func badSweepsAreRejectedWithTheKeyAtFault() throws {
-    func error(_ text: String) -> String {
-      do {
-        _ = try Self.sweep(text)
-        return "no error"
-      } catch {
-        return "\(error)"
-      }
-    }
-    #expect(error("base: tiny.yaml\nspace: {}\n").contains("space: the search space is empty"))
-    #expect(error("space: {training.seed: [1]}\n").contains("base: missing"))
-    #expect(error("base: nothere.yaml\nspace: {training.seed: [1]}\n").contains("no run config"))
+    #expect(Self.error("base: tiny.yaml\nspace: {}\n").contains("space: the search space is empty"))
+    #expect(Self.error("space: {training.seed: [1]}\n").contains("base: missing"))
     #expect(
-      error("base: tiny.yaml\nspace: {training.learning_rate: {min: 1.0e-4, max: 1.0}}\n")
+      Self.error("base: nothere.yaml\nspace: {training.seed: [1]}\n").contains("no run config"))
+    #expect(
+      Self.error("base: tiny.yaml\nspace: {training.learning_rate: {min: 1.0e-4, max: 1.0}}\n")
         .contains("space.training.learning_rate: a grid needs finite values"))
     #expect(
-      error("base: tiny.yaml\nmethod: random\nspace: {training.seed: [1]}\n")
+      Self.error("base: tiny.yaml\nmethod: random\nspace: {training.seed: [1]}\n")
         .contains("trials: random search needs the number of trials"))
     #expect(
-      error("base: tiny.yaml\nspace: {data.block_cells: [2, 4]}\n")
+      Self.error("base: tiny.yaml\nspace: {data.block_cells: [2, 4]}\n")
         .contains("space.data.block_cells: trials share one prepared study area"))
     #expect(
-      error("base: tiny.yaml\nmetric: validation_auc\nstage: joint\nspace: {training.seed: [1]}\n")
-        .contains("validation_auc exists for the susceptibility stage only"))
+      Self.error(
+        "base: tiny.yaml\nmetric: validation_auc\nstage: joint\nspace: {training.seed: [1]}\n"
+      )
+      .contains("validation_auc exists for the susceptibility stage only"))
     #expect(
-      error("base: tiny.yaml\nspace: {training.seed: [1]}\ngroup: 2\n")
+      Self.error("base: tiny.yaml\nspace: {training.seed: [1]}\ngroup: 2\n")
         .contains("group: unknown key (did you mean 'groups'?)"))
     #expect(
-      error("base: tiny.yaml\nspace: {susceptibility.blocks_total: [3]}\n")
+      Self.error("base: tiny.yaml\nspace: {susceptibility.blocks_total: [3]}\n")
         .contains("at least 4"))
     #expect(
-      error("base: tiny.yaml\nspace: {susceptibility.blocks_total: {min: 1, max: 64}}\n")
+      Self.error("base: tiny.yaml\nspace: {susceptibility.blocks_total: {min: 1, max: 64}}\n")
         .contains("space.susceptibility.blocks_total: expected whole block counts of at least 4"))
     #expect(
-      error(
+      Self.error(
         "base: tiny.yaml\nspace: {susceptibility.blocks_total: {min: 6, max: 64, integer: false}}\n"
       )
       .contains("at least 4"))
+  }
+
+  /// A classical sweep names its model, ranks by the folds' mean AUC, and keeps the study
+  /// and tables every trial shares out of its space; an ensemble sweep takes none of its keys.
+  @Test func classicalSweepsTakeTheirOwnKeys() throws {
+    let config = try Self.sweep(
+      """
+      system: classical
+      base: classical-quick.yaml
+      model: knn
+      folds: 4
+      space:
+        models.knn.neighbours: [5, 25, 100]
+        models.knn.p: [1, 2]
+      """)
+    #expect(config.system == .classical && config.model == "knn" && config.folds == 4)
+    #expect(config.metric == .validationAUC && config.inventory == nil)
+    let trials = SearchSpace.trials(config)
+    #expect(trials.count == 6)
+    #expect(trials[3].overrides == ["models.knn.neighbours=25", "models.knn.p=2"])
+    #expect(try Self.sweep("base: tiny.yaml\nspace: {training.seed: [1]}\n").system == .ensemble)
+
+    let head = "system: classical\nbase: classical-quick.yaml\n"
+    let space = "space: {models.knn.p: [1, 2]}\n"
+    #expect(Self.error(head + space).contains("model: missing; a classical sweep searches one"))
+    #expect(
+      Self.error(head + "model: knn\nmetric: validation_loss\n" + space)
+        .contains("metric: a classical sweep ranks trials by validation_auc"))
+    #expect(
+      Self.error(head + "model: knn\nstage: joint\n" + space).contains("stage: applies to ensemble")
+    )
+    #expect(
+      Self.error(head + "model: knn\nspace: {tables.random_rows: [100, 200]}\n")
+        .contains("space.tables.random_rows: trials share one study and its tables"))
+    #expect(
+      Self.error(head + "model: knn\nfolds: 1\n" + space).contains("folds"))
+    #expect(
+      Self.error("base: tiny.yaml\nmodel: knn\nspace: {training.seed: [1]}\n")
+        .contains("model: applies to system: classical only"))
+    #expect(
+      Self.error("system: bayesian\nbase: tiny.yaml\nspace: {training.seed: [1]}\n")
+        .contains("system"))
   }
 }
 

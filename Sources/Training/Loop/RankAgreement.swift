@@ -37,7 +37,7 @@ public struct RankAgreement {
   }
 
   /// Whether SIGTERM or SIGUSR1 reached any rank.
-  func stopRequested() throws(TrainingError) -> Bool {
+  public func stopRequested() throws(TrainingError) -> Bool {
     try largest(StopRequest.isPending ? 1 : 0) != 0
   }
 
