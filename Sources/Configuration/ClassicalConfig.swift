@@ -69,19 +69,14 @@ public enum ClassicalStudyConfig: Equatable, Sendable {
   case files(ClassicalFilesConfig)
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> ClassicalStudyConfig {
-    let (hasSynthetic, hasFiles) = (section.contains("synthetic"), section.contains("files"))
-    guard hasSynthetic != hasFiles else {
-      throw section.source.error(
-        hasSynthetic ? .conflictingKeys : .missingKey, at: section.node, key: section.keyPath,
-        "expected exactly one of 'synthetic' or 'files'")
+    switch try section.syntheticOrFiles(
+      ClassicalSyntheticConfig(), ClassicalSyntheticConfig.read, ClassicalFilesConfig.read)
+    {
+    case .synthetic(let area): .synthetic(area)
+    case .files(let files): .files(files)
     }
-    if hasSynthetic {
-      return .synthetic(
-        try section.section(
-          "synthetic", default: ClassicalSyntheticConfig(), ClassicalSyntheticConfig.read))
-    }
-    return .files(try section.section("files", default: nil, ClassicalFilesConfig.read)!)
   }
+
 }
 
 /// A synthetic area of 10 m pixels (`landslide classical synth`), made on first use.

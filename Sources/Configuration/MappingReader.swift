@@ -83,6 +83,26 @@ struct MappingReader {
     return result
   }
 
+  /// A study section: exactly one of `synthetic` (an empty value keeps `synthetic`'s
+  /// defaults) or `files`, each read by its reader.
+  mutating func syntheticOrFiles<Synthetic, Files>(
+    _ synthetic: Synthetic, _ readSynthetic: (inout MappingReader) throws(ConfigError) -> Synthetic,
+    _ readFiles: (inout MappingReader) throws(ConfigError) -> Files
+  ) throws(ConfigError) -> StudySource<Synthetic, Files> {
+    let (hasSynthetic, hasFiles) = (contains("synthetic"), contains("files"))
+    guard hasSynthetic != hasFiles else {
+      throw source.error(
+        hasSynthetic ? .conflictingKeys : .missingKey, at: node, key: keyPath,
+        "expected exactly one of 'synthetic' or 'files'")
+    }
+    if hasSynthetic {
+      return .synthetic(try section("synthetic", default: synthetic, readSynthetic))
+    }
+    return .files(
+      try section(
+        "files", default: nil, { (reader) throws(ConfigError) in try readFiles(&reader) })!)
+  }
+
   mutating func int(_ key: String, default value: Int, range: ClosedRange<Int>)
     throws(ConfigError) -> Int
   {
@@ -139,6 +159,17 @@ struct MappingReader {
     let items = try list(node, key: key, count: count, what: "integers")
     var result: [Int] = []
     for item in items { result.append(try integer(item, key: key, range: range)) }
+    return result
+  }
+
+  mutating func doubleList(_ key: String, count: ClosedRange<Int>, range: NumberRange)
+    throws(ConfigError) -> [Double]?
+  {
+    guard let node = take(key) else { return nil }
+    var result: [Double] = []
+    for item in try list(node, key: key, count: count, what: "numbers") {
+      result.append(try number(item, key: key, range: range))
+    }
     return result
   }
 
@@ -248,4 +279,10 @@ func editDistance(_ a: String, _ b: String) -> Int {
     previous = current
   }
   return previous[b.count]
+}
+
+/// What a study section names: a synthetic area's settings or the user's files.
+enum StudySource<Synthetic, Files> {
+  case synthetic(Synthetic)
+  case files(Files)
 }

@@ -6,19 +6,14 @@ public enum StudyAreaConfig: Equatable, Sendable {
   case files(StudyFilesConfig)
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> StudyAreaConfig {
-    let hasSynthetic = section.contains("synthetic")
-    let hasFiles = section.contains("files")
-    guard hasSynthetic != hasFiles else {
-      throw section.source.error(
-        hasSynthetic ? .conflictingKeys : .missingKey, at: section.node, key: section.keyPath,
-        "expected exactly one of 'synthetic' or 'files'")
+    switch try section.syntheticOrFiles(
+      SyntheticAreaConfig(), SyntheticAreaConfig.read, StudyFilesConfig.read)
+    {
+    case .synthetic(let area): .synthetic(area)
+    case .files(let files): .files(files)
     }
-    if hasSynthetic {
-      return .synthetic(
-        try section.section("synthetic", default: SyntheticAreaConfig(), SyntheticAreaConfig.read))
-    }
-    return .files(try section.section("files", default: nil, StudyFilesConfig.read)!)
   }
+
 }
 
 /// A synthetic study area (`landslide synth`), created on first use and reused afterwards.

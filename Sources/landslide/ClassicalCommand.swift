@@ -23,10 +23,7 @@ struct ClassicalStudyOptions: ParsableArguments {
   @Option(help: "Config (YAML); see configs/classical.yaml.")
   var config = "configs/classical.yaml"
 
-  @Option(
-    name: .customLong("set"),
-    help: ArgumentHelp("Override one config key; repeatable.", valueName: "section.key=value"))
-  var overrides: [String] = []
+  @OptionGroup var overrides: ConfigOverrides
 
   @Option(
     help: ArgumentHelp(
@@ -43,7 +40,7 @@ struct ClassicalStudyOptions: ParsableArguments {
     throws -> (ClassicalConfig, ClassicalStudy)
   {
     ThreadPool.shared.threadCount = threads
-    let settings = try ClassicalConfig.load(file: config, overrides: overrides)
+    let settings = try ClassicalConfig.load(file: config, overrides: overrides.values)
     let study = try ClassicalStudy.load(
       settings, data: data, defaultData: defaultData, world: world, log: log)
     return (settings, study)

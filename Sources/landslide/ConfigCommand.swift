@@ -16,15 +16,10 @@ struct ConfigCommand: ParsableCommand {
     @Argument(help: "The YAML config to check.")
     var file: String
 
-    @Option(
-      name: .customLong("set"),
-      help: ArgumentHelp(
-        "Override one key, validated like the file; repeatable.",
-        valueName: "section.key=value"))
-    var overrides: [String] = []
+    @OptionGroup var overrides: ConfigOverrides
 
     func run() throws {
-      let config = try LandslideConfig.load(file: file, overrides: overrides)
+      let config = try LandslideConfig.load(file: file, overrides: overrides.values)
       print("\(file): valid")
       print(config.summary.map { "  \($0)" }.joined(separator: "\n"))
     }

@@ -20,10 +20,7 @@ struct Prepare: ParsableCommand {
   @Option(help: "Run config (YAML) naming the study area and the data settings.")
   var config: String?
 
-  @Option(
-    name: .customLong("set"),
-    help: ArgumentHelp("Override one config key; repeatable.", valueName: "section.key=value"))
-  var overrides: [String] = []
+  @OptionGroup var overrides: ConfigOverrides
 
   @Option(
     help: "Study directory (study.json, predictors/, inventory.tif), e.g. from `landslide synth`.")
@@ -47,7 +44,7 @@ struct Prepare: ParsableCommand {
       try report(prepared, at: out, seconds: (clock.now - start).seconds)
       return
     }
-    let settings = try LandslideConfig.load(file: config!, overrides: overrides)
+    let settings = try LandslideConfig.load(file: config!, overrides: overrides.values)
     let data = try StudyData.ensure(settings, in: out) { print($0) }
     print("shards in \(data.shards)")
   }

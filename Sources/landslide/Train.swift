@@ -29,10 +29,7 @@ struct Train: ParsableCommand {
   @Option(help: "Run config (YAML).")
   var config: String
 
-  @Option(
-    name: .customLong("set"),
-    help: ArgumentHelp("Override one config key; repeatable.", valueName: "section.key=value"))
-  var overrides: [String] = []
+  @OptionGroup var overrides: ConfigOverrides
 
   @Option(help: "Directory for everything this run writes.")
   var runDir: String
@@ -60,7 +57,7 @@ struct Train: ParsableCommand {
     ThreadPool.shared.threadCount = threads
     let rank = world?.rank ?? 0
     let say: (String) -> Void = { if rank == 0 { print($0) } }
-    let settings = try LandslideConfig.load(file: config, overrides: overrides)
+    let settings = try LandslideConfig.load(file: config, overrides: overrides.values)
     if resume == nil { try CheckpointFiles.refuseFreshStart(in: path("checkpoints")) }
     // Rank 0 generates and prepares the data; the others then find it ready.
     if rank == 0 {
@@ -134,7 +131,8 @@ struct Train: ParsableCommand {
 
   /// A hash of the config file's text and the overrides, in order.
   private func configHash() throws -> String {
-    ConfigHash.of(text: try String(contentsOfFile: config, encoding: .utf8), overrides: overrides)
+    ConfigHash.of(
+      text: try String(contentsOfFile: config, encoding: .utf8), overrides: overrides.values)
   }
 
   private func path(_ name: String) -> String {

@@ -23,10 +23,7 @@ struct WaveformDataOptions: ParsableArguments {
   @Option(help: "Config (YAML); see configs/waveform.yaml.")
   var config = "configs/waveform.yaml"
 
-  @Option(
-    name: .customLong("set"),
-    help: ArgumentHelp("Override one config key; repeatable.", valueName: "section.key=value"))
-  var overrides: [String] = []
+  @OptionGroup var overrides: ConfigOverrides
 
   @Option(
     help: ArgumentHelp(
@@ -38,7 +35,7 @@ struct WaveformDataOptions: ParsableArguments {
   var threads: Int = ComputeThreads.available
 
   func load() throws -> (config: WaveformConfig, data: WaveformDataset, split: WaveformSplit) {
-    let settings = try WaveformConfig.load(file: config, overrides: overrides)
+    let settings = try WaveformConfig.load(file: config, overrides: overrides.values)
     let dataset =
       try data.map { directory throws(TrainingError) in
         try WaveformDataset.read(directory: directory, sampleRate: settings.scenario.sampleRate)
@@ -48,6 +45,7 @@ struct WaveformDataOptions: ParsableArguments {
 
   /// A hash of the config file's text and the overrides, in order.
   func configHash() throws -> String {
-    ConfigHash.of(text: try String(contentsOfFile: config, encoding: .utf8), overrides: overrides)
+    ConfigHash.of(
+      text: try String(contentsOfFile: config, encoding: .utf8), overrides: overrides.values)
   }
 }

@@ -22,13 +22,10 @@ struct WaveformSynth: ParsableCommand {
   @Option(help: "Config (YAML) whose `scenario` section describes the scenario.")
   var config = "configs/waveform.yaml"
 
-  @Option(
-    name: .customLong("set"),
-    help: ArgumentHelp("Override one config key; repeatable.", valueName: "section.key=value"))
-  var overrides: [String] = []
+  @OptionGroup var overrides: ConfigOverrides
 
   func run() throws {
-    let settings = try WaveformConfig.load(file: config, overrides: overrides)
+    let settings = try WaveformConfig.load(file: config, overrides: overrides.values)
     let s = settings.scenario
     let specification = WaveformScenario.Specification(
       seed: UInt64(s.seed), sites: s.sites, samples: s.samples, sampleRate: s.sampleRate,
