@@ -149,6 +149,13 @@ let package = Package(
         .unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(kernelISA.compilerFlags),
       ]),
 
+    // Layer 7: the rainfall thresholds of SPEC.md §4 (seed 003): catalogues, daily series,
+    // events, the synthetic country; its models build on Classical's.
+    .target(
+      name: "Rainfall",
+      dependencies: ["TensorEngine", "GeoData", "Configuration", "Evaluation", "Classical"],
+      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
     // Layer 8: hyperparameter sweeps over groups of ranks, coordinated by rank 0.
     .target(
       name: "Sweep",
@@ -161,7 +168,7 @@ let package = Package(
       name: "landslide",
       dependencies: [
         "CPUSupport", "TensorEngine", "GeoData", "Waveform", "Models", "Configuration",
-        "Distributed", "Evaluation", "Training", "Classical", "Sweep",
+        "Distributed", "Evaluation", "Training", "Classical", "Rainfall", "Sweep",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -184,6 +191,7 @@ let package = Package(
         "Classical", "Distributed", "Evaluation", "GeoData", "TensorEngine", "Training",
         "TestSupport",
       ], exclude: ["Fixtures"]),
+    .testTarget(name: "RainfallTests", dependencies: ["Rainfall", "GeoData", "TestSupport"]),
     .testTarget(name: "SweepTests", dependencies: ["Sweep", "Configuration", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),

@@ -76,6 +76,17 @@ public struct RasterGrid: Equatable, Sendable {
     return OSRIsSame(first, second) != 0
   }
 
+  /// The column and row of the pixel holding the point (x, y) of the grid's CRS; nil off
+  /// the grid or on a rotated one.
+  public func pixel(x: Double, y: Double) -> (column: Int, row: Int)? {
+    let t = geoTransform
+    guard t.rowRotation == 0, t.columnRotation == 0 else { return nil }
+    let column = ((x - t.originX) / t.pixelWidth).rounded(.down)
+    let row = ((y - t.originY) / t.pixelHeight).rounded(.down)
+    guard column >= 0, row >= 0, column < Double(width), row < Double(height) else { return nil }
+    return (Int(column), Int(row))
+  }
+
   /// Whether the CRS is geographic (degrees of latitude and longitude).
   public var isGeographic: Bool {
     guard !crsWKT.isEmpty else { return false }

@@ -18,7 +18,7 @@ struct Landslide: ParsableCommand {
     subcommands: [
       Info.self, ConfigCommand.self, Synth.self, Terrain.self, Prepare.self, Train.self,
       Sweep.self, Predict.self, Evaluate.self, Bench.self, WaveformCommand.self,
-      ClassicalCommand.self,
+      ClassicalCommand.self, RainfallCommand.self,
     ]
   )
 

@@ -8,7 +8,7 @@
 /// nearest to (x, y) displaced by two smooth noise fields of amplitude `warp`, so that unit
 /// borders wander as mapped ones do instead of running straight. Units are numbered over the
 /// lattice squares that a `width` × `height` metre area can reach.
-struct CategoricalUnits {
+public struct CategoricalUnits {
   let spacing: Double
   let warp: Double
   private let jitter: LatticeNoise
@@ -21,7 +21,7 @@ struct CategoricalUnits {
   private let seedX: [Double]
   private let seedY: [Double]
 
-  var count: Int { seedX.count }
+  public var count: Int { seedX.count }
 
   /// Seeds lie within ±0.3 spacing of their square's centre: close enough that the nearest
   /// seed of any point is in the 3 × 3 squares around it (√2 (0.5 + a) ≤ 1.5 − a).
@@ -29,7 +29,9 @@ struct CategoricalUnits {
 
   /// Uses the noise layers `layer` (jitter and the units' own draws), `layer + 1` and
   /// `layer + 2` (the warp) of `seed`.
-  init(seed: UInt64, layer: UInt64, spacing: Double, warp: Double, width: Double, height: Double) {
+  public init(
+    seed: UInt64, layer: UInt64, spacing: Double, warp: Double, width: Double, height: Double
+  ) {
     self.spacing = spacing
     self.warp = warp
     let jitter = LatticeNoise(seed: seed, layer: layer)
@@ -56,7 +58,7 @@ struct CategoricalUnits {
   func seed(_ unit: Int) -> (x: Double, y: Double) { (seedX[unit], seedY[unit]) }
 
   /// The unit holding the point (x, y) (metres).
-  func unit(_ x: Double, _ y: Double) -> Int {
+  public func unit(_ x: Double, _ y: Double) -> Int {
     let wavelength = 1.5 * spacing
     let px = x + warp * warpX.fractal(x, y, wavelength: wavelength, octaves: 2)
     let py = y + warp * warpY.fractal(x, y, wavelength: wavelength, octaves: 2)
@@ -73,7 +75,7 @@ struct CategoricalUnits {
   }
 
   /// A uniform number in [0, 1) of a unit, the `draw`-th (≥ 2; 0 and 1 place its seed).
-  func uniform(_ unit: Int, draw: Int) -> Double {
+  public func uniform(_ unit: Int, draw: Int) -> Double {
     (jitter.lattice(unit % columns + first, unit / columns + first, octave: draw) + 1) / 2
   }
 

@@ -5,10 +5,15 @@
 /// Deterministic smooth noise for synthetic landscapes: values on an integer lattice come
 /// from hashing (seed, layer, octave, i, j) with SplitMix64, so any point can be evaluated
 /// independently and a seed always gives the same field, in any order.
-struct LatticeNoise: Sendable {
-  let seed: UInt64
+public struct LatticeNoise: Sendable {
+  public let seed: UInt64
   /// Distinguishes independent fields drawn from one seed (elevation, shaking, rain, …).
-  let layer: UInt64
+  public let layer: UInt64
+
+  public init(seed: UInt64, layer: UInt64) {
+    self.seed = seed
+    self.layer = layer
+  }
 
   static func mix(_ value: UInt64) -> UInt64 {
     var z = value &+ 0x9E37_79B9_7F4A_7C15
@@ -18,7 +23,7 @@ struct LatticeNoise: Sendable {
   }
 
   /// Uniform in [−1, 1) at lattice point (i, j) of `octave`.
-  func lattice(_ i: Int, _ j: Int, octave: Int) -> Double {
+  public func lattice(_ i: Int, _ j: Int, octave: Int) -> Double {
     var h = LatticeNoise.mix(seed ^ (layer &* 0x1000_0000_01B3))
     h = LatticeNoise.mix(h ^ UInt64(bitPattern: Int64(octave)))
     h = LatticeNoise.mix(h ^ UInt64(bitPattern: Int64(i)))
@@ -28,7 +33,7 @@ struct LatticeNoise: Sendable {
 
   /// Value noise at (x, y) in lattice units: bilinear between lattice values with a
   /// smoothstep weight, in [−1, 1].
-  func value(_ x: Double, _ y: Double, octave: Int) -> Double {
+  public func value(_ x: Double, _ y: Double, octave: Int) -> Double {
     let (i, j) = (Int(floor(x)), Int(floor(y)))
     let (fx, fy) = (x - floor(x), y - floor(y))
     let (sx, sy) = (fx * fx * (3 - 2 * fx), fy * fy * (3 - 2 * fy))
@@ -41,7 +46,7 @@ struct LatticeNoise: Sendable {
   /// Fractional Brownian motion: `octaves` layers of value noise, each at twice the
   /// frequency and `persistence` times the amplitude of the last; (x, y) in metres,
   /// `wavelength` the largest feature size. Roughly in [−1, 1].
-  func fractal(
+  public func fractal(
     _ x: Double, _ y: Double, wavelength: Double, octaves: Int, persistence: Double = 0.5
   )
     -> Double
@@ -57,7 +62,7 @@ struct LatticeNoise: Sendable {
   }
 
   /// A standard normal deviate for (i, j), from two lattice values (Box–Muller).
-  func gaussian(_ i: Int, _ j: Int, octave: Int = 99) -> Double {
+  public func gaussian(_ i: Int, _ j: Int, octave: Int = 99) -> Double {
     let u1 = (lattice(i, j, octave: octave) + 1) / 2
     let u2 = (lattice(i, j, octave: octave + 1) + 1) / 2
     return (-2 * log(max(u1, 1e-300))).squareRoot() * cos(2 * .pi * u2)

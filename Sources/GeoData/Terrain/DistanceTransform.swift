@@ -3,9 +3,9 @@
 /// sample positions: first down each column (row positions from the cumulative cell
 /// heights), then along each row with that row's cell width. On geographic grids the
 /// second pass uses the target row's width for every row, a small approximation.
-enum DistanceTransform {
+public enum DistanceTransform {
   /// Distances for a row-major grid; +∞ everywhere when nothing is marked.
-  static func distances(
+  public static func distances(
     marked: [Bool], width: Int, height: Int, cellWidth: [Double], cellHeight: [Double]
   )
     -> [Double]

@@ -1,0 +1,473 @@
+import Foundation
+
+/// One dated landslide of a catalogue.
+public struct CatalogueEntry: Equatable, Sendable {
+  /// The catalogue's id, or the row's number (1 for the first row after the header) where
+  /// no id column is configured.
+  public var id: String
+  public var day: Day
+  /// Longitude and latitude, or x and y in the catalogue's CRS.
+  public var x: Double
+  public var y: Double
+  /// The region column's value; nil where none is configured or the cell is empty.
+  public var region: String?
+  /// The values of `CatalogueColumns.extra` by column name ("" for an empty cell).
+  public var extra: [String: String]
+
+  public init(
+    id: String, day: Day, x: Double, y: Double, region: String? = nil,
+    extra: [String: String] = [:]
+  ) {
+    self.id = id
+    self.day = day
+    self.x = x
+    self.y = y
+    self.region = region
+    self.extra = extra
+  }
+}
+
+/// Which header columns of a catalogue hold what: catalogues differ in their names, so
+/// the config names them (`columns.date`, …) rather than the reader guessing.
+public struct CatalogueColumns: Equatable, Sendable {
+  /// Nil: entries are numbered by row.
+  public var id: String?
+  public var date: String
+  public var x: String
+  public var y: String
+  /// Needed only by a trigger filter.
+  public var trigger: String?
+  /// Needed only by a country filter.
+  public var country: String?
+  public var region: String?
+  /// Further columns carried into `CatalogueEntry.extra`.
+  public var extra: [String]
+  /// x and y are longitude and latitude, so rows outside ±180 / ±90 are bad; false for a
+  /// projected CRS, where any finite value is a place.
+  public var geographic: Bool
+
+  public init(
+    id: String? = nil, date: String, x: String, y: String, trigger: String? = nil,
+    country: String? = nil, region: String? = nil, extra: [String] = [],
+    geographic: Bool = true
+  ) {
+    self.id = id
+    self.date = date
+    self.x = x
+    self.y = y
+    self.trigger = trigger
+    self.country = country
+    self.region = region
+    self.extra = extra
+    self.geographic = geographic
+  }
+
+  /// The NASA Global Landslide Catalog (read it with `DateFormat.nasaGLC`).
+  public static let nasaGLC = CatalogueColumns(
+    id: "event_id", date: "event_date", x: "longitude", y: "latitude",
+    trigger: "landslide_trigger", country: "country_name")
+}
+
+/// Which rows of a catalogue a study keeps; nil keeps all. Text matches ignore case, since
+/// catalogues spell "Rain" and "rain" alike; ranges and the box include their bounds.
+public struct CatalogueFilter: Equatable, Sendable {
+  /// In the catalogue's x/y (no wrap across the antimeridian).
+  public struct BoundingBox: Equatable, Sendable {
+    public var minX: Double
+    public var minY: Double
+    public var maxX: Double
+    public var maxY: Double
+
+    public init(minX: Double, minY: Double, maxX: Double, maxY: Double) {
+      self.minX = minX
+      self.minY = minY
+      self.maxX = maxX
+      self.maxY = maxY
+    }
+
+    public func contains(x: Double, y: Double) -> Bool {
+      x >= minX && x <= maxX && y >= minY && y <= maxY
+    }
+  }
+
+  public var triggers: Set<String>?
+  public var countries: Set<String>?
+  public var boundingBox: BoundingBox?
+  public var first: Day?
+  public var last: Day?
+
+  public init(
+    triggers: Set<String>? = nil, countries: Set<String>? = nil,
+    boundingBox: BoundingBox? = nil, first: Day? = nil, last: Day? = nil
+  ) {
+    self.triggers = triggers
+    self.countries = countries
+    self.boundingBox = boundingBox
+    self.first = first
+    self.last = last
+  }
+}
+
+/// A catalogue's date format in the small strftime-like language of the configs:
+/// `%Y` (4 digits), `%m`, `%d`, `%H`, `%M`, `%S`, `%%` and literal characters. A field
+/// before a literal or the end takes 1 or 2 digits, as catalogues exported from
+/// spreadsheets write "8/1/2008 0:00"; before another field it takes exactly 2 ("%Y%m%d").
+/// Times are checked and dropped: entries are days.
+public struct DateFormat: Equatable, Sendable, CustomStringConvertible {
+  private enum Field: Equatable, Sendable {
+    case year, month, day, hour, minute, second
+  }
+
+  private enum Token: Equatable, Sendable {
+    case field(Field, digits: ClosedRange<Int>)
+    case literal(UInt8)
+  }
+
+  public let pattern: String
+  private let tokens: [Token]
+
+  /// "8/1/2008 0:00".
+  public static let nasaGLC = try! DateFormat("%m/%d/%Y %H:%M")
+
+  public init(_ pattern: String) throws(RainfallError) {
+    let letters: [UInt8: Field] = [
+      UInt8(ascii: "Y"): .year, UInt8(ascii: "m"): .month, UInt8(ascii: "d"): .day,
+      UInt8(ascii: "H"): .hour, UInt8(ascii: "M"): .minute, UInt8(ascii: "S"): .second,
+    ]
+    let percent = UInt8(ascii: "%")
+    var fields: [Field] = []
+    var literals: [UInt8?] = []  // nil where a field goes
+    var bytes = pattern.utf8.makeIterator()
+    while let byte = bytes.next() {
+      guard byte == percent else {
+        literals.append(byte)
+        continue
+      }
+      guard let letter = bytes.next() else {
+        throw RainfallError("date format", "'\(pattern)' ends in a lone %")
+      }
+      if letter == percent {
+        literals.append(percent)
+        continue
+      }
+      guard let field = letters[letter] else {
+        throw RainfallError(
+          "date format",
+          "'\(pattern)' has %\(Character(Unicode.Scalar(letter))); "
+            + "expected %Y %m %d %H %M %S or %%")
+      }
+      guard !fields.contains(field) else {
+        throw RainfallError(
+          "date format", "'\(pattern)' has %\(Character(Unicode.Scalar(letter))) twice")
+      }
+      fields.append(field)
+      literals.append(nil)
+    }
+    guard [Field.year, .month, .day].allSatisfy(fields.contains) else {
+      throw RainfallError("date format", "'\(pattern)' needs %Y, %m and %d")
+    }
+    var tokens: [Token] = []
+    var nextField = fields.makeIterator()
+    for (index, literal) in literals.enumerated() {
+      if let literal {
+        tokens.append(.literal(literal))
+        continue
+      }
+      let field = nextField.next()!
+      let beforeField = index + 1 < literals.count && literals[index + 1] == nil
+      let digits = field == .year ? 4...4 : beforeField ? 2...2 : 1...2
+      tokens.append(.field(field, digits: digits))
+    }
+    self.pattern = pattern
+    self.tokens = tokens
+  }
+
+  public var description: String { pattern }
+
+  /// Nil when `text` does not match the whole pattern or names no real date or time
+  /// (30 February, 24:00).
+  public func day(_ text: some StringProtocol) -> Day? {
+    let utf8 = text.utf8
+    var index = utf8.startIndex
+    var values = (year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0)
+    for token in tokens {
+      switch token {
+      case .literal(let byte):
+        guard index != utf8.endIndex, utf8[index] == byte else { return nil }
+        index = utf8.index(after: index)
+      case .field(let field, let digits):
+        var value = 0
+        var count = 0
+        while count < digits.upperBound, index != utf8.endIndex,
+          case let digit = utf8[index], digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9")
+        {
+          value = value * 10 + Int(digit - UInt8(ascii: "0"))
+          count += 1
+          index = utf8.index(after: index)
+        }
+        guard digits.contains(count) else { return nil }
+        switch field {
+        case .year: values.year = value
+        case .month: values.month = value
+        case .day: values.day = value
+        case .hour: values.hour = value
+        case .minute: values.minute = value
+        case .second: values.second = value
+        }
+      }
+    }
+    guard index == utf8.endIndex, values.hour < 24, values.minute < 60, values.second < 60
+    else { return nil }
+    return Day(year: values.year, month: values.month, day: values.day)
+  }
+}
+
+/// The dated landslides of a CSV catalogue, with what was left out and why.
+public struct LandslideCatalogue: Equatable, Sendable {
+  /// A row that could not be an entry (bad date or coordinates, wrong field count).
+  public struct SkippedRow: Equatable, Sendable, CustomStringConvertible {
+    /// 1-based line of the file where the row starts.
+    public var line: Int
+    /// Names the column and its value: "event_date '13/45/2008' is not a date in the
+    /// format %m/%d/%Y %H:%M".
+    public var reason: String
+
+    public init(line: Int, reason: String) {
+      self.line = line
+      self.reason = reason
+    }
+
+    public var description: String { "line \(line): \(reason)" }
+  }
+
+  /// In file order.
+  public var entries: [CatalogueEntry]
+  /// Rows the trigger or country filter drops are not checked further, so these are the
+  /// rows that could have been entries.
+  public var skipped: [SkippedRow]
+  /// Rows the filter dropped: counted, not listed, as they are the user's choice.
+  public var filteredOut: Int
+
+  public init(entries: [CatalogueEntry], skipped: [SkippedRow], filteredOut: Int) {
+    self.entries = entries
+    self.skipped = skipped
+    self.filteredOut = filteredOut
+  }
+
+  /// The data rows of the file (blank lines aside).
+  public var rowCount: Int { entries.count + skipped.count + filteredOut }
+
+  /// Reads an RFC 4180 CSV (header row; quoted fields may hold commas, quotes and line
+  /// breaks; CRLF and a UTF-8 BOM are fine); cells are trimmed of spaces and tabs. An
+  /// unreadable file, a missing column or a quote never closed is an error; bad rows
+  /// are skipped and listed, so that one typo does not lose a catalogue of thousands.
+  public static func read(
+    csv path: String, columns: CatalogueColumns, dateFormat: DateFormat,
+    filter: CatalogueFilter = CatalogueFilter()
+  ) throws(RainfallError) -> LandslideCatalogue {
+    let bytes: [UInt8]
+    do { bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+      throw RainfallError(path, "cannot read (\(error.localizedDescription))")
+    }
+    var scanner = CSVScanner(bytes: bytes, path: path)
+    var fields: [CSVScanner.Field] = []
+    guard try scanner.next(into: &fields) != nil else {
+      throw RainfallError(path, "empty file; expected a header line")
+    }
+    let header = fields.map(scanner.text)
+
+    func position(of column: String?, key: String) throws(RainfallError) -> Int? {
+      guard let column else { return nil }
+      guard let position = header.firstIndex(of: column) else {
+        throw RainfallError(
+          path,
+          "no column '\(column)' (\(key)); the header has \(header.joined(separator: ", "))")
+      }
+      return position
+    }
+    let idColumn = try position(of: columns.id, key: "columns.id")
+    let dateColumn = try position(of: columns.date, key: "columns.date")!
+    let xColumn = try position(of: columns.x, key: "columns.x")!
+    let yColumn = try position(of: columns.y, key: "columns.y")!
+    let triggerColumn = try position(of: columns.trigger, key: "columns.trigger")
+    let countryColumn = try position(of: columns.country, key: "columns.country")
+    let regionColumn = try position(of: columns.region, key: "columns.region")
+    var extraColumns: [(name: String, position: Int)] = []
+    for name in columns.extra {
+      extraColumns.append((name, try position(of: name, key: "columns.extra")!))
+    }
+    if filter.triggers != nil, triggerColumn == nil {
+      throw RainfallError(path, "a trigger filter needs columns.trigger")
+    }
+    if filter.countries != nil, countryColumn == nil {
+      throw RainfallError(path, "a country filter needs columns.country")
+    }
+    let triggers = filter.triggers.map { Set($0.map { $0.lowercased() }) }
+    let countries = filter.countries.map { Set($0.map { $0.lowercased() }) }
+
+    func keeps(_ wanted: Set<String>?, _ column: Int?) -> Bool {
+      guard let wanted, let column else { return true }
+      return wanted.contains(scanner.text(fields[column]).lowercased())
+    }
+    var catalogue = LandslideCatalogue(entries: [], skipped: [], filteredOut: 0)
+    var row = 0
+    while let line = try scanner.next(into: &fields) {
+      if fields.count == 1, fields[0].start == fields[0].end { continue }
+      row += 1
+      func skip(_ reason: String) {
+        catalogue.skipped.append(SkippedRow(line: line, reason: reason))
+      }
+      func coordinate(_ column: Int, limit: Double) -> Double? {
+        let text = scanner.text(fields[column])
+        guard !text.isEmpty else {
+          skip("\(header[column]) is empty")
+          return nil
+        }
+        guard let value = Double(text), value.isFinite else {
+          skip("\(header[column]) '\(text)' is not a number")
+          return nil
+        }
+        guard !columns.geographic || abs(value) <= limit else {
+          skip("\(header[column]) '\(text)' is outside -\(Int(limit))…\(Int(limit))")
+          return nil
+        }
+        return value
+      }
+      guard fields.count == header.count else {
+        skip("\(fields.count) fields; the header has \(header.count)")
+        continue
+      }
+      guard keeps(triggers, triggerColumn), keeps(countries, countryColumn) else {
+        catalogue.filteredOut += 1
+        continue
+      }
+      let id = idColumn.map { scanner.text(fields[$0]) } ?? String(row)
+      guard !id.isEmpty else {
+        skip("\(columns.id!) is empty")
+        continue
+      }
+      let dateText = scanner.text(fields[dateColumn])
+      guard let day = dateFormat.day(dateText) else {
+        skip(
+          dateText.isEmpty
+            ? "\(columns.date) is empty"
+            : "\(columns.date) '\(dateText)' is not a date in the format \(dateFormat)")
+        continue
+      }
+      guard let x = coordinate(xColumn, limit: 180), let y = coordinate(yColumn, limit: 90)
+      else { continue }
+      guard filter.boundingBox?.contains(x: x, y: y) ?? true,
+        filter.first.map({ day >= $0 }) ?? true, filter.last.map({ day <= $0 }) ?? true
+      else {
+        catalogue.filteredOut += 1
+        continue
+      }
+      let region = regionColumn.map { scanner.text(fields[$0]) }
+      catalogue.entries.append(
+        CatalogueEntry(
+          id: id, day: day, x: x, y: y, region: region?.isEmpty == false ? region : nil,
+          extra: Dictionary(
+            extraColumns.map { ($0.name, scanner.text(fields[$0.position])) },
+            uniquingKeysWith: { first, _ in first })))
+    }
+    return catalogue
+  }
+}
+
+/// The records of an RFC 4180 CSV as byte ranges of the file, so that only the cells a
+/// catalogue uses become Strings.
+private struct CSVScanner {
+  struct Field {
+    var start: Int
+    var end: Int
+    /// Begins with a quote: its text needs the quotes taken out.
+    var quoted: Bool
+  }
+
+  let bytes: [UInt8]
+  let path: String
+  private var position: Int
+  private var line = 1
+
+  init(bytes: [UInt8], path: String) {
+    self.bytes = bytes
+    self.path = path
+    position = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+  }
+
+  /// Reads the next record into `fields` and returns the line it starts on; nil at the
+  /// end of the file.
+  mutating func next(into fields: inout [Field]) throws(RainfallError) -> Int? {
+    guard position < bytes.count else { return nil }
+    fields.removeAll(keepingCapacity: true)
+    let first = line
+    var start = position
+    var quoted = false
+    var inQuotes = false
+    while position < bytes.count {
+      let byte = bytes[position]
+      position += 1
+      if inQuotes {
+        // A doubled quote closes and at once reopens.
+        if byte == quote { inQuotes = false } else if byte == lineFeed { line += 1 }
+        continue
+      }
+      switch byte {
+      case quote:
+        if position - 1 == start { quoted = true }
+        inQuotes = quoted
+      case comma:
+        fields.append(Field(start: start, end: position - 1, quoted: quoted))
+        start = position
+        quoted = false
+      case lineFeed, carriageReturn:
+        fields.append(Field(start: start, end: position - 1, quoted: quoted))
+        if byte == carriageReturn, position < bytes.count, bytes[position] == lineFeed {
+          position += 1
+        }
+        line += 1
+        return first
+      default: break
+      }
+    }
+    guard !inQuotes else {
+      throw RainfallError(path, "line \(first): a quoted field is never closed")
+    }
+    fields.append(Field(start: start, end: position, quoted: quoted))
+    return first
+  }
+
+  /// The cell's text: quotes taken out, spaces and tabs trimmed.
+  func text(_ field: Field) -> String {
+    guard field.quoted else { return trimmed(bytes[field.start..<field.end]) }
+    var unquoted: [UInt8] = []
+    unquoted.reserveCapacity(field.end - field.start)
+    var index = field.start
+    var inQuotes = false
+    while index < field.end {
+      let byte = bytes[index]
+      index += 1
+      if byte != quote {
+        unquoted.append(byte)
+      } else if inQuotes, index < field.end, bytes[index] == quote {
+        unquoted.append(quote)
+        index += 1
+      } else {
+        inQuotes.toggle()
+      }
+    }
+    return trimmed(unquoted[...])
+  }
+
+  private func trimmed(_ cell: ArraySlice<UInt8>) -> String {
+    let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+    guard let first = cell.firstIndex(where: { !blank($0) }) else { return "" }
+    let last = cell.lastIndex(where: { !blank($0) })!
+    return String(decoding: cell[first...last], as: UTF8.self)
+  }
+}
+
+private let quote = UInt8(ascii: "\"")
+private let comma = UInt8(ascii: ",")
+private let lineFeed = UInt8(ascii: "\n")
+private let carriageReturn = UInt8(ascii: "\r")

@@ -1,0 +1,131 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `landslide rainfall synth|events` end to end on a small synthetic country, read once as
+/// the synthetic directory and once as a user's files through a config; and the inputs a
+/// user can get wrong, each named.
+@Suite struct RainfallCommandTests {
+  /// A 48 × 56 cell country over two years, made once per test.
+  static func country(in root: URL) throws -> URL {
+    let country = root.appendingPathComponent("country")
+    let made = try Launcher.landslide(
+      "rainfall", "synth", "--out", country.path, "--size", "48", "56", "--years", "2",
+      "--sites", "60", "--landslides", "150")
+    try #require(made.status == 0, "\(made.standardError)")
+    #expect(made.standardOutput.contains("landslides at 60 sites"))
+    return country
+  }
+
+  struct Record: Decodable {
+    struct Count: Decodable, Equatable {
+      let region: String
+      let positives: Int
+      let negatives: Int
+    }
+    let events: Int
+    let positives: Int
+    let regions: [Count]
+    let unplaced: [String]
+    let unreadableRows: [String]
+  }
+
+  static func record(_ directory: URL) throws -> Record {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    return try decoder.decode(
+      Record.self, from: Data(contentsOf: directory.appendingPathComponent("events.json")))
+  }
+
+  /// The user's-files path through a config: the country's catalogue, rasters, statics,
+  /// and its regions from the catalogue's column; `catalogue` replaces the catalogue.
+  static func filesConfig(_ country: URL, catalogue: String? = nil, dateColumn: String = "date")
+    -> String
+  {
+    """
+    inputs:
+      files:
+        catalogue:
+          path: \(catalogue ?? country.appendingPathComponent("catalogue.csv").path)
+          columns: {id: id, date: \(dateColumn), x: longitude, y: latitude, trigger: trigger}
+          date_format: "%Y-%m-%d"
+          triggers: [rain]
+        rain: \(country.path)/rain
+        soil_moisture: \(country.path)/soil_moisture
+        statics: \(country.path)/statics
+        categorical: [lithology, soil, land_use]
+        regions: {column: region}
+    """
+  }
+
+  @Test func eventsFromTheCountryAndFromTheUsersFilesAgree() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let country = try Self.country(in: root)
+    let synthetic = root.appendingPathComponent("synthetic")
+    let cut = try Launcher.landslide(
+      "rainfall", "events", "--config", "configs/rainfall.yaml", "--data", country.path, "--out",
+      synthetic.path)
+    try #require(cut.status == 0, "\(cut.standardError)")
+    #expect(cut.standardOutput.hasPrefix("region,positives,negatives\n"))
+    let record = try Self.record(synthetic)
+    #expect(record.positives > 100 && record.events > 10 * record.positives / 2)
+    #expect(record.unplaced.isEmpty && record.unreadableRows.isEmpty)
+    let csv = try String(
+      contentsOf: synthetic.appendingPathComponent("events.csv"), encoding: .utf8)
+    let lines = csv.split(separator: "\n")
+    #expect(lines.count == record.events + 1)
+    #expect(
+      lines[0].hasPrefix(
+        "landslide,site,region,start,end,total_mm,duration_days,duration_hours,"
+          + "intensity_mm_per_day,soil_moisture_7d,elevation,slope,aspect,"))
+    #expect(lines[0].hasSuffix(",lithology,soil,land_use,label,truth"))
+
+    let config = root.appendingPathComponent("files.yaml")
+    try Self.filesConfig(country).write(to: config, atomically: true, encoding: .utf8)
+    let files = root.appendingPathComponent("files")
+    let again = try Launcher.landslide(
+      "rainfall", "events", "--config", config.path, "--out", files.path)
+    try #require(again.status == 0, "\(again.standardError)")
+    let fromFiles = try Self.record(files)
+    #expect(fromFiles.regions == record.regions)
+    #expect(fromFiles.events == record.events)
+  }
+
+  @Test func badInputIsNamedAndNothingIsWritten() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let country = try Self.country(in: root)
+    // A column the catalogue lacks: an error naming the file, the key and the header.
+    let config = root.appendingPathComponent("wrong.yaml")
+    try Self.filesConfig(country, dateColumn: "when").write(
+      to: config, atomically: true, encoding: .utf8)
+    let out = root.appendingPathComponent("out")
+    let refused = try Launcher.landslide(
+      "rainfall", "events", "--config", config.path, "--out", out.path)
+    #expect(refused.status != 0)
+    #expect(
+      refused.standardError.contains("catalogue.csv: no column 'when' (columns.date)"),
+      "\(refused.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: out.path))
+
+    // A row with a bad date and a landslide off the rasters: named, counted, skipped.
+    var catalogue = try String(
+      contentsOf: country.appendingPathComponent("catalogue.csv"), encoding: .utf8)
+    catalogue += "BAD1,2016-13-01,8.1,45.1,rain,Northwest,0.5\n"
+    catalogue += "FAR1,2016-06-01,30.0,45.1,rain,Northwest,0.5\n"
+    let edited = root.appendingPathComponent("edited.csv")
+    try catalogue.write(to: edited, atomically: true, encoding: .utf8)
+    try Self.filesConfig(country, catalogue: edited.path).write(
+      to: config, atomically: true, encoding: .utf8)
+    let skipped = try Launcher.landslide(
+      "rainfall", "events", "--config", config.path, "--out", out.path)
+    try #require(skipped.status == 0, "\(skipped.standardError)")
+    let record = try Self.record(out)
+    #expect(record.unreadableRows.count == 1)
+    #expect(
+      record.unreadableRows.first?.contains("2016-13-01") ?? false, "\(record.unreadableRows)")
+    #expect(record.unplaced == ["FAR1: outside the rain rasters' grid"])
+    #expect(skipped.standardOutput.contains("1 landslides unplaced, 1 catalogue rows unreadable"))
+  }
+}
