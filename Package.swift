@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // The landslide hazard toolkit. Targets follow the layers of ARCHITECTURE.md; a layer
 // imports only layers below it:
-//   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL)
+//   C bindings (CMPI, COpenBLAS, CLAPACKE, CGDAL, CXGBoost)
 //   → TensorEngine → GeoData, Waveform → Models → Configuration → Distributed → Evaluation
 //   → Training → Sweep → landslide (command line)
 import Foundation
@@ -80,6 +80,8 @@ let package = Package(
     .systemLibrary(
       name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
     .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+    .systemLibrary(
+      name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
     .target(name: "CAllocationCounter"),
 
     // What the CPU can run and what our kernels need, compiled for the x86-64 baseline so
@@ -144,6 +146,7 @@ let package = Package(
       name: "Classical",
       dependencies: [
         "TensorEngine", "GeoData", "Configuration", "Distributed", "Evaluation", "Training",
+        "CXGBoost",
       ],
       swiftSettings: [
         .unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(kernelISA.compilerFlags),

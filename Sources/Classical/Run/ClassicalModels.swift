@@ -101,6 +101,7 @@ public final class ClassicalModels {
     case "neural_network": return try NeuralNetwork(stored: stored)
     case "bagging": return try Bagging(stored: stored, rebuild: rebuild)
     case "stacking": return try Stacking(stored: stored, rebuild: rebuild)
+    case "boosted_trees": return try BoostedTrees(stored: stored)
     default:
       throw ClassicalError(
         stored.kind, "unknown model kind; this build reads \(kinds.joined(separator: ", "))")
@@ -109,6 +110,6 @@ public final class ClassicalModels {
 
   static let kinds = [
     "logistic_regression", "decision_tree", "random_forest", "knn", "neural_network", "bagging",
-    "stacking",
+    "stacking", "boosted_trees",
   ]
 }
