@@ -6,6 +6,7 @@ import Foundation
 public struct RainfallConfig: Equatable, Sendable {
   public var inputs = RainfallInputs.synthetic(RainfallSyntheticConfig())
   public var events = EventRules()
+  public var training = RainfallTrainingConfig()
 
   public init() {}
 
@@ -22,6 +23,8 @@ public struct RainfallConfig: Equatable, Sendable {
     var config = RainfallConfig()
     config.inputs = try document.section("inputs", default: config.inputs, RainfallInputs.read)
     config.events = try document.section("events", default: config.events, EventRules.read)
+    config.training = try document.section(
+      "training", default: config.training, RainfallTrainingConfig.read)
     try document.finish()
     return config
   }
@@ -236,5 +239,148 @@ public struct EventRules: Equatable, Sendable, Codable {
     r.lowestTotalShare = try section.double(
       "lowest_total_share", default: r.lowestTotalShare, range: .halfOpenUnitInterval)
     return r
+  }
+}
+
+/// The seed's protocol: an 80/20 split stratified within each macro-region, leave-one-
+/// region-out cross-validation on the 80 % with SMOTE on each training fold, a grid search
+/// per model, repeated; the best configuration refitted and scored on the test set.
+public struct RainfallTrainingConfig: Equatable, Sendable {
+  public var testShare = 0.2
+  public var repetitions = 10
+  /// SMOTE's k; 0 turns resampling off.
+  public var smoteNeighbours = 5
+  public var seed = 1
+  /// P(landslide) from which an event is predicted to trigger one.
+  public var threshold = 0.5
+  /// In the order written; absent: Table 3's grids for every model.
+  public var models = ModelGrid.table3
+
+  public init() {}
+
+  /// One model and its search space: hyperparameter → values, in the file's order.
+  public struct ModelGrid: Equatable, Sendable {
+    public var model: String
+    public var space: [(key: String, values: [SweepValue])]
+
+    public init(model: String, space: [(key: String, values: [SweepValue])]) {
+      self.model = model
+      self.space = space
+    }
+
+    public static func == (a: ModelGrid, b: ModelGrid) -> Bool {
+      a.model == b.model && a.space.map(\.key) == b.space.map(\.key)
+        && a.space.map(\.values) == b.space.map(\.values)
+    }
+
+    /// The models and the hyperparameters each grid may set (scikit-learn's, XGBoost's
+    /// and LightGBM's names).
+    public static let keys: [String: [String]] = [
+      "xgboost": [
+        "n_estimators", "max_depth", "learning_rate", "subsample", "colsample_bytree",
+        "min_child_weight", "reg_lambda", "max_bin",
+      ],
+      "lightgbm": [
+        "n_estimators", "max_depth", "learning_rate", "subsample", "colsample_bytree",
+        "num_leaves", "min_child_weight", "reg_lambda", "max_bin",
+      ],
+      "random_forest": [
+        "n_estimators", "max_depth", "min_samples_split", "min_samples_leaf",
+        "max_features",
+      ],
+      "logistic_regression": ["C", "penalty", "l1_ratio", "max_iter"],
+    ]
+
+    /// The seed's Table 3 (logistic regression without `solver`: ours solves each
+    /// penalty's objective to convergence, so the solver changes nothing).
+    public static let table3: [ModelGrid] = {
+      let boosted: [(String, [SweepValue])] = [
+        ("n_estimators", [50, 100, 200, 300].map { .integer($0) }),
+        ("max_depth", [5, 10, 20, 40].map { .integer($0) }),
+        ("learning_rate", [0.01, 0.1, 0.2, 0.3].map { .number($0) }),
+        ("subsample", [0.8, 0.9, 1.0].map { .number($0) }),
+        ("colsample_bytree", [0.8, 0.9, 1.0].map { .number($0) }),
+      ]
+      return [
+        ModelGrid(model: "xgboost", space: boosted.map { (key: $0.0, values: $0.1) }),
+        ModelGrid(model: "lightgbm", space: boosted.map { (key: $0.0, values: $0.1) }),
+        ModelGrid(
+          model: "random_forest",
+          space: [
+            ("n_estimators", [50, 100, 200, 300].map { .integer($0) }),
+            ("max_depth", [5, 10, 20, 40].map { .integer($0) }),
+            ("min_samples_split", [2, 5, 10].map { .integer($0) }),
+            ("min_samples_leaf", [1, 2, 4].map { .integer($0) }),
+            ("max_features", ["sqrt", "log2", "all"].map { .text($0) }),
+          ].map { (key: $0.0, values: $0.1) }),
+        ModelGrid(
+          model: "logistic_regression",
+          space: [
+            ("C", [0.01, 0.1, 1, 10, 100].map { .number($0) }),
+            ("penalty", ["l1", "l2", "elasticnet"].map { .text($0) }),
+          ].map { (key: $0.0, values: $0.1) }),
+      ]
+    }()
+
+    /// Every combination, the last key varying fastest.
+    public var points: [[(key: String, value: SweepValue)]] {
+      let count = space.reduce(1) { $0 * $1.values.count }
+      return (0..<count).map { index in
+        var rest = index
+        var point: [(key: String, value: SweepValue)] = []
+        for (key, values) in space.reversed() {
+          point.append((key, values[rest % values.count]))
+          rest /= values.count
+        }
+        return point.reversed()
+      }
+    }
+  }
+
+  static func read(_ section: inout MappingReader) throws(ConfigError) -> RainfallTrainingConfig {
+    var c = RainfallTrainingConfig()
+    c.testShare = try section.double("test_share", default: c.testShare, range: .openUnitInterval)
+    c.repetitions = try section.int("repetitions", default: c.repetitions, range: 1...1000)
+    c.smoteNeighbours = try section.int(
+      "smote_neighbours", default: c.smoteNeighbours, range: 0...100)
+    c.seed = try section.int("seed", default: c.seed, range: 0...Int(Int32.max))
+    c.threshold = try section.double("threshold", default: c.threshold, range: .openUnitInterval)
+    if var models = try section.section("models") {
+      var grids: [ModelGrid] = []
+      for (name, node) in models.takeAll() {
+        guard let known = ModelGrid.keys[name] else {
+          throw models.error(
+            .unknownKey, name, at: node,
+            "unknown model; expected \(ModelGrid.keys.keys.sorted().joined(separator: ", "))")
+        }
+        var grid = ModelGrid(model: name, space: [])
+        if case .mapping = node {
+          var space = try MappingReader(node, keyPath: models.path(name), source: models.source)
+          for (key, value) in space.takeAll() {
+            guard known.contains(key) else {
+              throw space.error(
+                .unknownKey, key, at: value,
+                "not a hyperparameter of \(name); expected \(known.joined(separator: ", "))")
+            }
+            var values: [SweepValue] = []
+            if case .sequence(let items) = value {
+              for item in items { values.append(try SweepValue(item, reader: space, key: key)) }
+            } else {
+              values = [try SweepValue(value, reader: space, key: key)]
+            }
+            guard !values.isEmpty else {
+              throw space.error(.outOfRange, key, at: value, "expected at least one value")
+            }
+            grid.space.append((key, values))
+          }
+        }
+        grids.append(grid)
+      }
+      guard !grids.isEmpty else {
+        throw section.error(.missingKey, "models", at: section.node, "no model given")
+      }
+      c.models = grids
+    }
+    return c
   }
 }

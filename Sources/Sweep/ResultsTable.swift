@@ -74,20 +74,14 @@ struct ResultsTable {
     let outcome: TrialOutcome
 
     func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: Key.self)
-      try container.encode(trial.index, forKey: Key("trial"))
-      var parameters = container.nestedContainer(keyedBy: Key.self, forKey: Key("parameters"))
-      for (key, value) in trial.values { try parameters.encode(value, forKey: Key(key)) }
+      var container = encoder.container(keyedBy: NamedKey.self)
+      try container.encode(trial.index, forKey: NamedKey("trial"))
+      var parameters = container.nestedContainer(
+        keyedBy: NamedKey.self, forKey: NamedKey("parameters"))
+      for (key, value) in trial.values { try parameters.encode(value, forKey: NamedKey(key)) }
       try outcome.encode(to: encoder)
     }
 
-    struct Key: CodingKey {
-      let stringValue: String
-      init(_ name: String) { stringValue = name }
-      init?(stringValue: String) { self.stringValue = stringValue }
-      var intValue: Int? { nil }
-      init?(intValue: Int) { nil }
-    }
   }
 
   private static func json(_ value: some Encodable, pretty: Bool = false) throws(SweepError)

@@ -82,16 +82,3 @@ public struct SweepError: Error, CustomStringConvertible {
   public let description: String
   public init(_ description: String) { self.description = description }
 }
-
-extension SweepValue: Encodable {
-  /// JSON numbers, strings and arrays, so that results.jsonl loads into typed columns.
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    switch self {
-    case .integer(let value): try container.encode(value)
-    case .number(let value): try container.encode(value)
-    case .text(let value): try container.encode(value)
-    case .list(let values): try container.encode(values)
-    }
-  }
-}

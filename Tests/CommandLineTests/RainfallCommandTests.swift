@@ -92,6 +92,64 @@ import Testing
     #expect(fromFiles.events == record.events)
   }
 
+  /// The protocol on the small country with one point per model: every model reported
+  /// with the seed's figures, refitted and saved, and compared with McNemar's test.
+  @Test func trainComparesEveryModel() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let country = try Self.country(in: root)
+    let events = root.appendingPathComponent("events")
+    let cut = try Launcher.landslide(
+      "rainfall", "events", "--config", "configs/rainfall.yaml", "--data", country.path, "--out",
+      events.path)
+    try #require(cut.status == 0, "\(cut.standardError)")
+    let config = root.appendingPathComponent("train.yaml")
+    try """
+    training:
+      repetitions: 2
+      models:
+        xgboost: {n_estimators: [20], max_depth: [3]}
+        lightgbm: {n_estimators: [20], num_leaves: [7]}
+        random_forest: {n_estimators: [10], max_depth: [8]}
+        logistic_regression: {C: [1], penalty: [l2]}
+    """.write(to: config, atomically: true, encoding: .utf8)
+    let run = root.appendingPathComponent("run")
+    let trained = try Launcher.landslide(
+      "rainfall", "train", "--config", config.path, "--events", events.path, "--run-dir",
+      run.path, "--json", "--threads", "1")
+    try #require(trained.status == 0, "\(trained.standardError)")
+    let lines = trained.standardOutput.split(separator: "\n")
+    let objects = try lines.map {
+      try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+    #expect(
+      objects.compactMap { $0["model"] as? String }
+        == ["xgboost", "lightgbm", "random_forest", "logistic_regression", "ed_curve"])
+    for object in objects {
+      for key in ["auc", "auc_ci", "sensitivity", "specificity", "precision", "f1", "test"] {
+        #expect(object[key] != nil, "\(key) missing in \(object)")
+      }
+      #expect((object["auc"] as? Double ?? 0) > 0.6, "\(object)")
+    }
+    // The E–D curve calls nearly every landslide and many non-landslides.
+    let curve = objects.last!
+    #expect((curve["sensitivity"] as? Double ?? 0) > 0.9)
+    #expect((curve["specificity"] as? Double ?? 1) < 0.6)
+    for file in ["grid.csv", "results.csv", "mcnemar.csv", "best.json", "roc_test.svg"] {
+      #expect(
+        FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), "\(file)")
+    }
+    for model in ["xgboost", "lightgbm", "random_forest", "logistic_regression"] {
+      #expect(
+        FileManager.default.fileExists(
+          atPath: run.appendingPathComponent("models/\(model).safetensors").path))
+    }
+    let mcnemar = try String(
+      contentsOf: run.appendingPathComponent("mcnemar.csv"), encoding: .utf8)
+    #expect(mcnemar.split(separator: "\n").count == 5)
+    #expect(trained.standardError.contains("XGBoost 1.7.4"))
+  }
+
   @Test func badInputIsNamedAndNothingIsWritten() throws {
     let root = try TestPaths.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }

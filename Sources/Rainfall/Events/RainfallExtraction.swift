@@ -63,7 +63,8 @@ public struct RainfallExtraction {
     return lines.joined(separator: "\n")
   }
 
-  /// `events.csv` and `events.json`, each written atomically.
+  /// `events.csv`, `events.json` and `events.safetensors` (what `rainfall train` reads),
+  /// each written atomically.
   public func write(to directory: String) throws(RainfallError) {
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
     do {
@@ -72,6 +73,7 @@ public struct RainfallExtraction {
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
       try AtomicFile.write(try encoder.encode(Record(self)), to: path("events.json"))
     } catch { throw RainfallError(directory, "cannot write the events (\(error))") }
+    try EventSet(table).write(to: path(EventSet.fileName))
   }
 
   /// `events.json`: the rules, the counts and every skip with its reason.

@@ -1,0 +1,372 @@
+import Classical
+import Configuration
+import Evaluation
+import Foundation
+import TensorEngine
+
+/// `rainfall train`: the seed's protocol on an event set. Per repetition, an 80/20 split
+/// stratified by label within each macro-region; on the 80 %, leave-one-region-out folds
+/// (each region held out in turn; SMOTE on the other regions' rows only); every grid point
+/// of every model fitted on every fold. A model's best point has the highest validation
+/// AUC averaged over folds and repetitions; its figures are reported as the mean over
+/// repetitions (each the mean of its folds) ± the 95 % interval, then it is refitted on the
+/// first repetition's 80 % and scored on its 20 %. The E–D power law is scored alike,
+/// without fitting. Into the run directory: `grid.csv` (every point), `results.csv`,
+/// `mcnemar.csv` (the best model against each other on the test set), `best.json`,
+/// `roc_test.svg` and `models/MODEL.safetensors`.
+public final class ThresholdTraining {
+  public let config: RainfallTrainingConfig
+  public let events: EventSet
+  public let runDirectory: String
+  let log: (String) -> Void
+  /// Called with each model's result as it is made (the command's `--json` lines).
+  public var reported: (ModelResult) -> Void = { _ in }
+
+  /// The name the E–D power law has in tables.
+  public static let powerLaw = "ed_curve"
+
+  public init(
+    config: RainfallTrainingConfig, events: EventSet, runDirectory: String,
+    log: @escaping (String) -> Void
+  ) {
+    self.config = config
+    self.events = events
+    self.runDirectory = runDirectory
+    self.log = log
+  }
+
+  /// One model's outcome.
+  public struct ModelResult: Encodable, Sendable {
+    public var model: String
+    public var parameters: [String: SweepValue]
+    /// Mean ± 95 % over repetitions of the validation regions' figures.
+    public var auc: MeanInterval
+    public var sensitivity: MeanInterval
+    public var specificity: MeanInterval
+    public var precision: MeanInterval
+    public var f1: MeanInterval
+    public var test: ClassificationScores
+    public var fits: Int
+    public var seconds: Double
+
+    /// Flat, as `--json` prints it: `auc` and `auc_ci` (the 95 % half-width), and so on.
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: NamedKey.self)
+      try container.encode(model, forKey: NamedKey("model"))
+      try container.encode(parameters, forKey: NamedKey("parameters"))
+      for (name, interval) in [
+        ("auc", auc), ("sensitivity", sensitivity), ("specificity", specificity),
+        ("precision", precision), ("f1", f1),
+      ] {
+        try container.encode(interval.mean, forKey: NamedKey(name))
+        try container.encode(interval.halfWidth, forKey: NamedKey("\(name)_ci"))
+      }
+      try container.encode(test, forKey: NamedKey("test"))
+      try container.encode(fits, forKey: NamedKey("fits"))
+      try container.encode(seconds, forKey: NamedKey("seconds"))
+    }
+
+  }
+
+  /// The rows of one repetition: its test set and its leave-one-region-out folds.
+  public struct Repetition: Sendable {
+    public var train: [Int]
+    public var test: [Int]
+    public var folds: [Fold]
+  }
+
+  /// One validation region and the rows it is fitted on and scored on.
+  public struct Fold: Sendable {
+    public var region: Int
+    public var inside: [Int]
+    public var held: [Int]
+  }
+
+  /// The repetition drawn from `seed`: per region and label, a shuffled `testShare` of
+  /// the rows (rounded) to the test set; a fold per region whose 80 % holds both classes
+  /// (the others are named in the log and skipped: no AUC without them).
+  public static func repetition(_ events: EventSet, testShare: Double, seed: UInt64)
+    -> (Repetition, skipped: [String])
+  {
+    var random = RandomGenerator(seed: seed)
+    var (train, test) = ([Int](), [Int]())
+    for region in events.regionNames.indices {
+      for label: Float in [0, 1] {
+        var rows = events.regions.indices.filter {
+          events.regions[$0] == region && events.table.labels[$0] == label
+        }
+        rows.shuffle(using: &random)
+        let held = Int((Double(rows.count) * testShare).rounded())
+        test += rows.prefix(held)
+        train += rows.dropFirst(held)
+      }
+    }
+    train.sort()
+    test.sort()
+    var folds: [Fold] = []
+    var skipped: [String] = []
+    for region in events.regionNames.indices {
+      let held = train.filter { events.regions[$0] == region }
+      let positives = held.filter { events.table.labels[$0] == 1 }.count
+      guard positives > 0, positives < held.count else {
+        skipped.append(
+          "\(events.regionNames[region]): \(positives) positives among its \(held.count) rows")
+        continue
+      }
+      folds.append(
+        Fold(region: region, inside: train.filter { events.regions[$0] != region }, held: held))
+    }
+    return (Repetition(train: train, test: test, folds: folds), skipped)
+  }
+
+  public func run() throws(RainfallError) -> [ModelResult] {
+    var repetitions: [Repetition] = []
+    for index in 0..<config.repetitions {
+      let (repetition, skipped) = Self.repetition(
+        events, testShare: config.testShare, seed: UInt64(config.seed) &+ UInt64(index) &* 7919)
+      if index == 0 {
+        for line in skipped { log("no fold for region \(line)") }
+      }
+      guard repetition.folds.count >= 2 else {
+        throw RainfallError(
+          "events",
+          "leave-one-region-out needs at least two regions with both classes; "
+            + "\(skipped.joined(separator: "; "))")
+      }
+      repetitions.append(repetition)
+    }
+    let folds = repetitions[0].folds.count
+    log(
+      "\(events.table.rows) events (\(events.table.positives) positives) in "
+        + "\(events.regionNames.count) regions; \(config.repetitions) repetitions × \(folds) "
+        + "folds; SMOTE k = \(config.smoteNeighbours)")
+    var results: [ModelResult] = []
+    var grid = "model,point,parameters,validation_auc,validation_auc_sd\n"
+    var testCurves: [(name: String, curve: ROCCurve)] = []
+    var testCalls: [String: [Bool]] = [:]
+    let testLabels = repetitions[0].test.map { events.table.labels[$0] }
+    try makeDirectory(path("models"))
+
+    for model in config.models {
+      let started = Date()
+      let points = model.space.isEmpty ? [[]] : model.points
+      var best: (index: Int, auc: Double, perRepetition: [ClassificationScores])?
+      for (index, point) in points.enumerated() {
+        var perRepetition: [ClassificationScores] = []
+        for (r, repetition) in repetitions.enumerated() {
+          var foldScores: [ClassificationScores] = []
+          for (f, fold) in repetition.folds.enumerated() {
+            foldScores.append(
+              try fitAndScore(
+                model.model, point, inside: fold.inside, held: fold.held,
+                seed: UInt64(config.seed) &+ UInt64(r) &* 1000 &+ UInt64(f)
+              ).scores)
+          }
+          perRepetition.append(ClassificationScores.mean(foldScores))
+        }
+        let aucs = perRepetition.map(\.auc)
+        let mean = MeanInterval(aucs)
+        let sd =
+          aucs.count > 1
+          ? (aucs.reduce(0) { $0 + ($1 - mean.mean) * ($1 - mean.mean) } / Double(aucs.count - 1))
+            .squareRoot() : 0
+        grid += "\(model.model),\(index),\(Self.label(point)),\(mean.mean),\(sd)\n"
+        if best == nil || mean.mean > best!.auc { best = (index, mean.mean, perRepetition) }
+      }
+      let chosen = best!
+      let point = points[chosen.index]
+      let first = repetitions[0]
+      let refit = try fitAndScore(
+        model.model, point, inside: first.train, held: first.test, seed: UInt64(config.seed))
+      try store(refit.classifier, encoder: refit.encoder, name: model.model)
+      testCalls[model.model] = refit.probabilities.map { $0 >= Float(config.threshold) }
+      do {
+        testCurves.append(
+          (model.model, try ROCCurve(labels: testLabels, scores: refit.probabilities)))
+      } catch { throw RainfallError(model.model, "test ROC: \(error)") }
+      let result = summary(
+        model.model, point, chosen.perRepetition, test: refit.scores,
+        fits: points.count * config.repetitions * folds + 1,
+        seconds: Date().timeIntervalSince(started))
+      log(Self.describe(result))
+      reported(result)
+      results.append(result)
+    }
+
+    // The E–D curve: E over the threshold at the event's duration, called positive from 1.
+    var perRepetition: [ClassificationScores] = []
+    for repetition in repetitions {
+      var foldScores: [ClassificationScores] = []
+      for fold in repetition.folds { foldScores.append(try powerLawScores(fold.held).scores) }
+      perRepetition.append(ClassificationScores.mean(foldScores))
+    }
+    let curve = try powerLawScores(repetitions[0].test)
+    testCalls[Self.powerLaw] = curve.values.map { $0 >= 1 }
+    do {
+      testCurves.append((Self.powerLaw, try ROCCurve(labels: testLabels, scores: curve.values)))
+    } catch { throw RainfallError(Self.powerLaw, "test ROC: \(error)") }
+    let law = summary(
+      Self.powerLaw, [("alpha", .number(7.7)), ("beta", .number(0.39))], perRepetition,
+      test: curve.scores, fits: 0, seconds: 0)
+    log(Self.describe(law))
+    reported(law)
+    results.append(law)
+
+    try write(grid, to: path("grid.csv"))
+    try write(Self.resultsTable(results), to: path("results.csv"))
+    let bestModel = results.max { $0.auc.mean < $1.auc.mean }!
+    var mcnemar = "model,other,only_model_right,only_other_right,chi2,p\n"
+    for other in results where other.model != bestModel.model {
+      let test = McNemarTest(
+        labels: testLabels, first: testCalls[bestModel.model]!, second: testCalls[other.model]!)
+      mcnemar +=
+        "\(bestModel.model),\(other.model),\(test.onlyFirstRight),\(test.onlySecondRight),"
+        + "\(test.chiSquared),\(test.p)\n"
+    }
+    try write(mcnemar, to: path("mcnemar.csv"))
+    try write(ROCFigure.svg(testCurves, title: "ROC, test set"), to: path("roc_test.svg"))
+    try write(Self.json(bestModel) + "\n", to: path("best.json"))
+    return results
+  }
+
+  /// Fits `model` at `point` on the `inside` rows (scaling fitted there, SMOTE on them)
+  /// and scores it on the `held` rows.
+  func fitAndScore(
+    _ model: String, _ point: [(key: String, value: SweepValue)], inside: [Int], held: [Int],
+    seed: UInt64
+  ) throws(RainfallError) -> (
+    scores: ClassificationScores, probabilities: [Float], classifier: any Classifier,
+    encoder: FeatureEncoder
+  ) {
+    let (classifier, oneHot) = try ThresholdModels.make(model, point, seed: seed)
+    let train = events.table.selecting(rows: inside)
+    let encoder = FeatureEncoder(fittedOn: train, oneHot: oneHot)
+    let validation = events.table.selecting(rows: held)
+    let p: [Float]
+    do throws(ClassicalError) {
+      var x = try encoder.encode(train.features, source: "training rows")
+      var y = train.labels
+      if config.smoteNeighbours > 0 {
+        (x, y, _) = try SMOTE(neighbours: config.smoteNeighbours, seed: seed ^ 0x5307E)
+          .resample(x, y, codeColumns: Self.codeColumns(encoder))
+      }
+      try classifier.fit(x, y)
+      p = try classifier.predictProbability(
+        try encoder.encode(validation.features, source: "validation rows"))
+    } catch { throw RainfallError(model, "\(error)") }
+    let scores = try ClassificationScores(
+      labels: validation.labels, scores: p, threshold: Float(config.threshold))
+    return (scores, p, classifier, encoder)
+  }
+
+  /// The encoded columns that hold class codes or one-hot indicators (SMOTE copies them).
+  static func codeColumns(_ encoder: FeatureEncoder) -> Set<Int> {
+    var result = Set<Int>()
+    var index = 0
+    for column in encoder.columns {
+      let width = encoder.oneHot ? (column.categories?.count ?? 1) : 1
+      if column.isCategorical { result.formUnion(index..<(index + width)) }
+      index += width
+    }
+    return result
+  }
+
+  /// The power law's exceedance E / threshold(D) on `rows`, called positive from 1.
+  func powerLawScores(_ rows: [Int]) throws(RainfallError) -> (
+    scores: ClassificationScores, values: [Float]
+  ) {
+    guard let total = events.table.columns.firstIndex(where: { $0.name == "total_mm" }),
+      let hours = events.table.columns.firstIndex(where: { $0.name == "duration_hours" })
+    else { throw RainfallError("events", "no total_mm or duration_hours column") }
+    let curve = PowerLawThreshold()
+    let values = rows.map { row in
+      Float(
+        Double(events.table.features[row, total])
+          / curve.threshold(hours: Double(events.table.features[row, hours])))
+    }
+    let labels = rows.map { events.table.labels[$0] }
+    return (try ClassificationScores(labels: labels, scores: values, threshold: 1), values)
+  }
+
+  func summary(
+    _ model: String, _ point: [(key: String, value: SweepValue)],
+    _ perRepetition: [ClassificationScores], test: ClassificationScores, fits: Int,
+    seconds: Double
+  ) -> ModelResult {
+    ModelResult(
+      model: model,
+      parameters: Dictionary(uniqueKeysWithValues: point.map { ($0.key, $0.value) }),
+      auc: MeanInterval(perRepetition.map(\.auc)),
+      sensitivity: MeanInterval(perRepetition.map(\.sensitivity)),
+      specificity: MeanInterval(perRepetition.map(\.specificity)),
+      precision: MeanInterval(perRepetition.map(\.precision)),
+      f1: MeanInterval(perRepetition.map(\.f1)), test: test, fits: fits, seconds: seconds)
+  }
+
+  static func label(_ point: [(key: String, value: SweepValue)]) -> String {
+    point.map { "\($0.key)=\($0.value.yaml)" }.joined(separator: ";")
+  }
+
+  static func describe(_ r: ModelResult) -> String {
+    func f(_ m: MeanInterval) -> String { String(format: "%.3f ± %.3f", m.mean, m.halfWidth) }
+    let parameters = r.parameters.keys.sorted().map { "\($0)=\(r.parameters[$0]!.yaml)" }
+      .joined(separator: ", ")
+    return "\(r.model): AUC \(f(r.auc)), sensitivity \(f(r.sensitivity)), specificity "
+      + "\(f(r.specificity)), F1 \(f(r.f1)), precision \(f(r.precision)); test AUC "
+      + String(format: "%.3f", r.test.auc) + " (\(r.fits) fits, "
+      + String(format: "%.0f s", r.seconds) + ")" + (parameters.isEmpty ? "" : "; \(parameters)")
+  }
+
+  /// The seed's Table 5: a row per model.
+  static func resultsTable(_ results: [ModelResult]) -> String {
+    var text =
+      "model,auc,auc_ci95,sensitivity,sensitivity_ci95,specificity,specificity_ci95,precision,"
+      + "precision_ci95,f1,f1_ci95,test_auc,test_sensitivity,test_specificity,test_precision,"
+      + "test_f1,fits,seconds,parameters\n"
+    for r in results {
+      let intervals = [r.auc, r.sensitivity, r.specificity, r.precision, r.f1].flatMap {
+        [$0.mean, $0.halfWidth]
+      }
+      let test = [r.test.auc, r.test.sensitivity, r.test.specificity, r.test.precision, r.test.f1]
+      let parameters = r.parameters.keys.sorted().map { "\($0)=\(r.parameters[$0]!.yaml)" }
+        .joined(separator: ";")
+      text +=
+        ([r.model] + (intervals + test).map { String(format: "%.4f", $0) }
+        + ["\(r.fits)", String(format: "%.1f", r.seconds), parameters]).joined(separator: ",")
+        + "\n"
+    }
+    return text
+  }
+
+  private func store(_ classifier: any Classifier, encoder: FeatureEncoder, name: String)
+    throws(RainfallError)
+  {
+    let file = path("models", "\(name).safetensors")
+    do {
+      try classifier.stored().write(
+        to: file, metadata: [FeatureEncoder.metadataKey: Self.json(encoder), "model": name])
+    } catch { throw RainfallError(file, error.message) }
+  }
+
+  func path(_ parts: String...) -> String {
+    parts.reduce(runDirectory) { ($0 as NSString).appendingPathComponent($1) }
+  }
+
+  private func makeDirectory(_ directory: String) throws(RainfallError) {
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch { throw RainfallError(directory, "cannot create the directory") }
+  }
+
+  private func write(_ text: String, to file: String) throws(RainfallError) {
+    do { try AtomicFile.write(Data(text.utf8), to: file) } catch {
+      throw RainfallError(file, error.message)
+    }
+  }
+
+  static func json(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+  }
+}
