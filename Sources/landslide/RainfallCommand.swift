@@ -11,7 +11,9 @@ struct RainfallCommand: ParsableCommand {
     commandName: "rainfall",
     abstract:
       "Rainfall thresholds: synthetic country, events of dated landslides, the seed's models.",
-    subcommands: [RainfallSynth.self, RainfallEvents.self, RainfallTrain.self])
+    subcommands: [
+      RainfallSynth.self, RainfallEvents.self, RainfallTrain.self, RainfallBench.self,
+    ])
 }
 
 /// `landslide rainfall synth`.

@@ -148,6 +148,20 @@ import Testing
       contentsOf: run.appendingPathComponent("mcnemar.csv"), encoding: .utf8)
     #expect(mcnemar.split(separator: "\n").count == 5)
     #expect(trained.standardError.contains("XGBoost 1.7.4"))
+
+    // Fits run side by side on the threads: the same figures on one thread or two.
+    let twice = try Launcher.landslide(
+      "rainfall", "train", "--config", config.path, "--events", events.path, "--run-dir",
+      root.appendingPathComponent("two").path, "--json", "--threads", "2")
+    try #require(twice.status == 0, "\(twice.standardError)")
+    let again = try twice.standardOutput.split(separator: "\n").map {
+      try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+    for (one, two) in zip(objects, again) {
+      for key in ["auc", "auc_ci", "sensitivity", "f1"] {
+        #expect(one[key] as? Double == two[key] as? Double, "\(one["model"]!) \(key)")
+      }
+    }
   }
 
   @Test func badInputIsNamedAndNothingIsWritten() throws {

@@ -8,8 +8,10 @@ import Configuration
 enum ThresholdModels {
   /// A fresh model for `point`, and whether it reads categorical statics one-hot (the
   /// linear model) or as codes (trees).
+  /// `threads`: XGBoost's own (0: the engine's thread count); fits that run side by side
+  /// take one each.
   static func make(
-    _ model: String, _ point: [(key: String, value: SweepValue)], seed: UInt64
+    _ model: String, _ point: [(key: String, value: SweepValue)], seed: UInt64, threads: Int = 0
   ) throws(RainfallError) -> (classifier: any Classifier, oneHot: Bool) {
     func number(_ key: String) throws(RainfallError) -> Double? {
       guard let value = point.first(where: { $0.key == key })?.value else { return nil }
@@ -43,6 +45,7 @@ enum ThresholdModels {
       s.lambda = try number("reg_lambda") ?? s.lambda
       s.maxBin = try whole("max_bin") ?? s.maxBin
       s.seed = seed
+      s.threads = threads
       if model == "lightgbm" {
         s.growPolicy = .lossguide
         s.maxLeaves = try whole("num_leaves") ?? 31

@@ -151,18 +151,30 @@ public final class ThresholdTraining {
       let started = Date()
       let points = model.space.isEmpty ? [[]] : model.points
       var best: (index: Int, auc: Double, perRepetition: [ClassificationScores])?
+      // Every (point, repetition, fold) fit, side by side on the engine's threads.
+      var tasks: [(point: Int, repetition: Int, fold: Int)] = []
+      for point in points.indices {
+        for (r, repetition) in repetitions.enumerated() {
+          for f in repetition.folds.indices { tasks.append((point, r, f)) }
+        }
+      }
+      let scores = try concurrently(tasks.count) { [self] (index) throws(RainfallError) in
+        let (point, r, f) = tasks[index]
+        let fold = repetitions[r].folds[f]
+        return try fitAndScore(
+          model.model, points[point], inside: fold.inside, held: fold.held,
+          seed: UInt64(config.seed) &+ UInt64(r) &* 1000 &+ UInt64(f), threads: 1
+        ).scores
+      }
+      // Tasks run point by point, each point's repetition by repetition.
+      let perPoint = repetitions.reduce(0) { $0 + $1.folds.count }
       for (index, point) in points.enumerated() {
         var perRepetition: [ClassificationScores] = []
-        for (r, repetition) in repetitions.enumerated() {
-          var foldScores: [ClassificationScores] = []
-          for (f, fold) in repetition.folds.enumerated() {
-            foldScores.append(
-              try fitAndScore(
-                model.model, point, inside: fold.inside, held: fold.held,
-                seed: UInt64(config.seed) &+ UInt64(r) &* 1000 &+ UInt64(f)
-              ).scores)
-          }
-          perRepetition.append(ClassificationScores.mean(foldScores))
+        var start = index * perPoint
+        for repetition in repetitions {
+          let end = start + repetition.folds.count
+          perRepetition.append(ClassificationScores.mean(Array(scores[start..<end])))
+          start = end
         }
         let aucs = perRepetition.map(\.auc)
         let mean = MeanInterval(aucs)
@@ -229,16 +241,30 @@ public final class ThresholdTraining {
     return results
   }
 
+  /// `body(0..<count)` on as many threads as the engine has, each task once; the results
+  /// in task order, so that they do not depend on which thread ran what. The first error
+  /// is thrown once every thread has stopped.
+  func concurrently<Result>(
+    _ count: Int, _ body: @escaping (Int) throws(RainfallError) -> Result
+  ) throws(RainfallError) -> [Result] {
+    let tasks = TaskQueue(count: count, body: body)
+    DispatchQueue.concurrentPerform(iterations: max(1, ThreadPool.shared.threadCount)) { _ in
+      tasks.drain()
+    }
+    return try tasks.results()
+  }
+
   /// Fits `model` at `point` on the `inside` rows (scaling fitted there, SMOTE on them)
   /// and scores it on the `held` rows.
   func fitAndScore(
     _ model: String, _ point: [(key: String, value: SweepValue)], inside: [Int], held: [Int],
-    seed: UInt64
+    seed: UInt64, threads: Int = 0
   ) throws(RainfallError) -> (
     scores: ClassificationScores, probabilities: [Float], classifier: any Classifier,
     encoder: FeatureEncoder
   ) {
-    let (classifier, oneHot) = try ThresholdModels.make(model, point, seed: seed)
+    let (classifier, oneHot) = try ThresholdModels.make(
+      model, point, seed: seed, threads: threads)
     let train = events.table.selecting(rows: inside)
     let encoder = FeatureEncoder(fittedOn: train, oneHot: oneHot)
     let validation = events.table.selecting(rows: held)
@@ -260,7 +286,7 @@ public final class ThresholdTraining {
   }
 
   /// The encoded columns that hold class codes or one-hot indicators (SMOTE copies them).
-  static func codeColumns(_ encoder: FeatureEncoder) -> Set<Int> {
+  public static func codeColumns(_ encoder: FeatureEncoder) -> Set<Int> {
     var result = Set<Int>()
     var index = 0
     for column in encoder.columns {
@@ -368,5 +394,44 @@ public final class ThresholdTraining {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+  }
+}
+
+/// Tasks that threads take in turn (`ThresholdTraining.concurrently`): the lock guards the
+/// counter, the results and the first failure.
+private final class TaskQueue<Result>: @unchecked Sendable {
+  private let lock = NSLock()
+  private let count: Int
+  private let body: (Int) throws(RainfallError) -> Result
+  private var next = 0
+  private var done: [Result?]
+  private var failure: RainfallError?
+
+  init(count: Int, body: @escaping (Int) throws(RainfallError) -> Result) {
+    self.count = count
+    self.body = body
+    done = [Result?](repeating: nil, count: count)
+  }
+
+  func drain() {
+    while true {
+      let task: Int? = lock.withLock {
+        guard failure == nil, next < count else { return nil }
+        next += 1
+        return next - 1
+      }
+      guard let task else { return }
+      do throws(RainfallError) {
+        let result = try body(task)
+        lock.withLock { done[task] = result }
+      } catch {
+        lock.withLock { failure = failure ?? error }
+      }
+    }
+  }
+
+  func results() throws(RainfallError) -> [Result] {
+    if let failure { throw failure }
+    return done.map { $0! }
   }
 }
