@@ -12,7 +12,8 @@ struct RainfallCommand: ParsableCommand {
     abstract:
       "Rainfall thresholds: synthetic country, events of dated landslides, the seed's models.",
     subcommands: [
-      RainfallSynth.self, RainfallEvents.self, RainfallTrain.self, RainfallBench.self,
+      RainfallSynth.self, RainfallEvents.self, RainfallTrain.self, RainfallExplain.self,
+      RainfallBench.self,
     ])
 }
 
@@ -178,5 +179,42 @@ struct RainfallTrain: ParsableCommand {
     }
     _ = try training.run()
     if !json { print("results in \((runDir as NSString).appendingPathComponent("results.csv"))") }
+  }
+}
+
+/// `landslide rainfall explain`.
+struct RainfallExplain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "explain",
+    abstract: "SHAP values of a run's XGBoost model on its test set, with the seed's figures.",
+    discussion: """
+      XGBoost's own TreeSHAP (each row's values add up to the model's log-odds) on the test \
+      rows of `rainfall train`. Writes OUT/shap.npy (rows × features + bias), \
+      shap_features.json, mean_abs_shap.csv, shap_bar.svg, shap_beeswarm.svg and \
+      partial_dependence.svg (the five strongest features), and prints the ranking.
+      """)
+
+  @Option(help: "A run directory of `rainfall train`.")
+  var runDir: String
+
+  @Option(help: "The `rainfall events` directory the run trained on.")
+  var events: String
+
+  @Option(help: "The boosted model to explain (xgboost or lightgbm).")
+  var model = "xgboost"
+
+  @Option(help: "Directory to write.")
+  var out: String
+
+  @Option(help: "Compute threads.")
+  var threads: Int = ComputeThreads.available
+
+  func run() throws {
+    ThreadPool.shared.threadCount = threads
+    let set = try EventSet.read((events as NSString).appendingPathComponent(EventSet.fileName))
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let ranking = try ThresholdExplanation.run(
+      runDirectory: runDir, events: set, model: model, out: out)
+    for (feature, value) in ranking { print(String(format: "%@,%.5f", feature, value)) }
   }
 }

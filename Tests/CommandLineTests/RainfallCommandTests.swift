@@ -149,6 +149,21 @@ import Testing
     #expect(mcnemar.split(separator: "\n").count == 5)
     #expect(trained.standardError.contains("XGBoost 1.7.4"))
 
+    // Explanations: SHAP values of the test rows that add up to the model's log-odds.
+    let explained = root.appendingPathComponent("explained")
+    let explain = try Launcher.landslide(
+      "rainfall", "explain", "--run-dir", run.path, "--events", events.path, "--out",
+      explained.path)
+    try #require(explain.status == 0, "\(explain.standardError)")
+    let ranking = explain.standardOutput.split(separator: "\n")
+    #expect(ranking.count == 14 && ranking[0].hasPrefix("total_mm,"), "\(ranking)")
+    for file in [
+      "shap.npy", "shap_features.json", "mean_abs_shap.csv", "shap_bar.svg", "shap_beeswarm.svg",
+      "partial_dependence.svg",
+    ] {
+      #expect(FileManager.default.fileExists(atPath: explained.appendingPathComponent(file).path))
+    }
+
     // Fits run side by side on the threads: the same figures on one thread or two.
     let twice = try Launcher.landslide(
       "rainfall", "train", "--config", config.path, "--events", events.path, "--run-dir",

@@ -238,6 +238,9 @@ public final class ThresholdTraining {
     try write(mcnemar, to: path("mcnemar.csv"))
     try write(ROCFigure.svg(testCurves, title: "ROC, test set"), to: path("roc_test.svg"))
     try write(Self.json(bestModel) + "\n", to: path("best.json"))
+    try write(
+      Self.json(TestSplit(rows: repetitions[0].test, threshold: config.threshold)) + "\n",
+      to: path(TestSplit.fileName))
     return results
   }
 
@@ -433,5 +436,23 @@ private final class TaskQueue<Result>: @unchecked Sendable {
   func results() throws(RainfallError) -> [Result] {
     if let failure { throw failure }
     return done.map { $0! }
+  }
+}
+
+/// `RUN/test_split.json`: the test rows the refitted models were scored on (indices of the
+/// event set), for `rainfall explain`.
+public struct TestSplit: Codable, Sendable {
+  public var rows: [Int]
+  public var threshold: Double
+
+  public static let fileName = "test_split.json"
+
+  public static func read(_ path: String) throws(RainfallError) -> TestSplit {
+    guard let data = FileManager.default.contents(atPath: path),
+      let split = try? JSONDecoder().decode(TestSplit.self, from: data)
+    else {
+      throw RainfallError(path, "cannot read the run's test split (`rainfall train` writes it)")
+    }
+    return split
   }
 }
