@@ -207,14 +207,18 @@ public struct CountryManifest: Codable, Equatable, Sendable {
 
 /// The probability that an event triggers a landslide at a site: a logistic function of
 /// the event's total and intensity (log scale: the seed finds total rain dominant), its
-/// antecedent soil moisture, the slope and the lithology,
-///   logit p = intercept + 1.6 ln(1 + E) + 0.6 ln(1 + I) + 0.5 (θ − 0.30)/0.08
-///             + 0.35 (slope − 10)/8 + weakness(lithology),
+/// antecedent soil moisture, the slope and the lithology, with intense rain counting
+/// mostly on wet soil (an interaction no linear model of the features holds),
+///   logit p = intercept + 1.6 ln(1 + E) + 0.2 ln(1 + I) + 1.2 ln(1 + I) σ((θ − 0.36)/0.01)
+///             + 0.5 (θ − 0.30)/0.08 + 0.35 (slope − 10)/8 + weakness(lithology),
 /// where weakness is −0.6 … 0.6 in steps over the 19 classes (odd codes weaker).
 public struct LatentProcess: Codable, Equatable, Sendable {
   public var intercept = 0.0
   public var total = 1.6
-  public var intensity = 0.6
+  public var intensity = 0.2
+  /// The intensity term's extra weight on wet soil, and where the soil counts as wet.
+  public var wetIntensity = 1.2
+  public var wetSoil = 0.36
   public var soilMoisture = 0.5
   public var slope = 0.35
 
@@ -226,8 +230,10 @@ public struct LatentProcess: Codable, Equatable, Sendable {
   func logit(_ event: RainfallEvent, slope degrees: Float, lithology: Float) -> Double {
     let code = Int(lithology)
     let weakness = (code % 2 == 1 ? 0.6 : -0.6) * Double(code) / 19
-    return total * log1p(event.total) + intensity * log1p(event.intensity)
-      + soilMoisture * ((event.antecedentSoilMoisture ?? 0.3) - 0.3) / 0.08
+    let moisture = event.antecedentSoilMoisture ?? 0.3
+    let wet = Self.sigmoid((moisture - wetSoil) / 0.01)
+    return total * log1p(event.total) + (intensity + wetIntensity * wet) * log1p(event.intensity)
+      + soilMoisture * (moisture - 0.3) / 0.08
       + slope * (Double(degrees) - 10) / 8 + weakness
   }
 
