@@ -76,6 +76,16 @@ public struct RasterGrid: Equatable, Sendable {
     return OSRIsSame(first, second) != 0
   }
 
+  /// The centre of pixel `index` (row-major) in the grid's CRS.
+  public func centre(ofPixel index: Int) -> (x: Double, y: Double) {
+    let t = geoTransform
+    let (column, row) = (Double(index % width) + 0.5, Double(index / width) + 0.5)
+    return (
+      t.originX + column * t.pixelWidth + row * t.rowRotation,
+      t.originY + column * t.columnRotation + row * t.pixelHeight
+    )
+  }
+
   /// The column and row of the pixel holding the point (x, y) of the grid's CRS; nil off
   /// the grid or on a rotated one.
   public func pixel(x: Double, y: Double) -> (column: Int, row: Int)? {

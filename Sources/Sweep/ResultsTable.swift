@@ -27,7 +27,7 @@ struct ResultsTable {
           "\(outcome.epochs)", String(format: "%.1f", outcome.seconds), outcome.checkpoint ?? "",
           outcome.error ?? "",
         ]
-      csv += cells.map(Self.csvField).joined(separator: ",") + "\n"
+      csv += cells.map(csvField).joined(separator: ",") + "\n"
       jsonl += try Self.json(Row(trial: trial, outcome: outcome)) + "\n"
     }
     try save(csv, as: "results.csv")
@@ -97,14 +97,6 @@ struct ResultsTable {
     } catch {
       throw SweepError("cannot encode a results row: \(error)")
     }
-  }
-
-  /// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled.
-  static func csvField(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-      return text
-    }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
 
   private func save(_ text: String, as name: String) throws(SweepError) {

@@ -108,14 +108,7 @@ public struct ClassicalStudy {
   }
 
   /// The centre of pixel `index` in map coordinates.
-  public func centre(of index: Int) -> (x: Double, y: Double) {
-    let t = grid.geoTransform
-    let (column, row) = (Double(index % grid.width) + 0.5, Double(index / grid.width) + 0.5)
-    return (
-      t.originX + column * t.pixelWidth + row * t.rowRotation,
-      t.originY + column * t.columnRotation + row * t.pixelHeight
-    )
-  }
+  public func centre(of index: Int) -> (x: Double, y: Double) { grid.centre(ofPixel: index) }
 
   /// Reads rows `rows` of every factor: per factor, row-major values with NaN off data.
   public func strip(_ rows: Range<Int>) throws(ClassicalError) -> [[Float]] {

@@ -179,11 +179,9 @@ public struct RainfallStudy {
   /// comes on a coarser grid).
   private func cellsOn(_ grid: RasterGrid, of cells: [Int]) throws(RainfallError) -> [Int] {
     if grid == rain.grid { return cells }
-    let t = rain.grid.geoTransform
     var result: [Int] = []
     for cell in cells {
-      let x = t.originX + (Double(cell % rain.grid.width) + 0.5) * t.pixelWidth
-      let y = t.originY + (Double(cell / rain.grid.width) + 0.5) * t.pixelHeight
+      let (x, y) = rain.grid.centre(ofPixel: cell)
       guard let (column, row) = grid.pixel(x: x, y: y) else {
         throw RainfallError(
           soilMoisture?.directory ?? "soil moisture",
@@ -200,10 +198,8 @@ public struct RainfallStudy {
     do {
       let raster = try RasterDataset(path: path)
       let band = try raster.read(band: 0)
-      let t = rain.grid.geoTransform
       return cells.map { cell in
-        let x = t.originX + (Double(cell % rain.grid.width) + 0.5) * t.pixelWidth
-        let y = t.originY + (Double(cell / rain.grid.width) + 0.5) * t.pixelHeight
+        let (x, y) = rain.grid.centre(ofPixel: cell)
         guard let (column, row) = raster.grid.pixel(x: x, y: y) else { return .nan }
         let index = row * raster.grid.width + column
         return band.valid[index] ? band.values[index] : .nan

@@ -51,15 +51,19 @@ public struct MeanInterval: Codable, Equatable, Sendable {
   }
 
   public init(_ values: [Double]) {
-    let n = Double(values.count)
-    let mean = values.reduce(0, +) / n
-    self.mean = mean
-    guard values.count > 1 else {
-      halfWidth = 0
-      return
-    }
-    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-    halfWidth = Self.t975(degrees: values.count - 1) * (variance / n).squareRoot()
+    mean = values.reduce(0, +) / Double(values.count)
+    halfWidth =
+      values.count > 1
+      ? Self.t975(degrees: values.count - 1) * Self.standardDeviation(values)
+        / Double(values.count).squareRoot() : 0
+  }
+
+  /// The sample standard deviation (n − 1 in the denominator); 0 for one value.
+  static func standardDeviation(_ values: [Double]) -> Double {
+    guard values.count > 1 else { return 0 }
+    let mean = values.reduce(0, +) / Double(values.count)
+    let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+    return (squares / Double(values.count - 1)).squareRoot()
   }
 
   /// The 97.5 % quantile of Student's t (scipy.stats.t.ppf(0.975, df)), tabulated to 30

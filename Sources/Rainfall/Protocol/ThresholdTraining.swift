@@ -49,6 +49,12 @@ public final class ThresholdTraining {
     public var fits: Int
     public var seconds: Double
 
+    /// "key=value" per hyperparameter, sorted by key.
+    func parameterText(separator: String) -> String {
+      parameters.keys.sorted().map { "\($0)=\(parameters[$0]!.yaml)" }
+        .joined(separator: separator)
+    }
+
     /// Flat, as `--json` prints it: `auc` and `auc_ci` (the 95 % half-width), and so on.
     public func encode(to encoder: any Encoder) throws {
       var container = encoder.container(keyedBy: NamedKey.self)
@@ -178,11 +184,9 @@ public final class ThresholdTraining {
         }
         let aucs = perRepetition.map(\.auc)
         let mean = MeanInterval(aucs)
-        let sd =
-          aucs.count > 1
-          ? (aucs.reduce(0) { $0 + ($1 - mean.mean) * ($1 - mean.mean) } / Double(aucs.count - 1))
-            .squareRoot() : 0
-        grid += "\(model.model),\(index),\(Self.label(point)),\(mean.mean),\(sd)\n"
+        grid +=
+          "\(model.model),\(index),\(Self.label(point)),\(mean.mean),"
+          + "\(MeanInterval.standardDeviation(aucs))\n"
         if best == nil || mean.mean > best!.auc { best = (index, mean.mean, perRepetition) }
       }
       let chosen = best!
@@ -338,8 +342,7 @@ public final class ThresholdTraining {
 
   static func describe(_ r: ModelResult) -> String {
     func f(_ m: MeanInterval) -> String { String(format: "%.3f ± %.3f", m.mean, m.halfWidth) }
-    let parameters = r.parameters.keys.sorted().map { "\($0)=\(r.parameters[$0]!.yaml)" }
-      .joined(separator: ", ")
+    let parameters = r.parameterText(separator: ", ")
     return "\(r.model): AUC \(f(r.auc)), sensitivity \(f(r.sensitivity)), specificity "
       + "\(f(r.specificity)), F1 \(f(r.f1)), precision \(f(r.precision)); test AUC "
       + String(format: "%.3f", r.test.auc) + " (\(r.fits) fits, "
@@ -357,8 +360,7 @@ public final class ThresholdTraining {
         [$0.mean, $0.halfWidth]
       }
       let test = [r.test.auc, r.test.sensitivity, r.test.specificity, r.test.precision, r.test.f1]
-      let parameters = r.parameters.keys.sorted().map { "\($0)=\(r.parameters[$0]!.yaml)" }
-        .joined(separator: ";")
+      let parameters = r.parameterText(separator: ";")
       text +=
         ([r.model] + (intervals + test).map { String(format: "%.4f", $0) }
         + ["\(r.fits)", String(format: "%.1f", r.seconds), parameters]).joined(separator: ",")
