@@ -159,11 +159,13 @@ let package = Package(
       dependencies: ["TensorEngine", "GeoData", "Configuration", "Evaluation", "Classical"],
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-    // Layer 8: hyperparameter sweeps over groups of ranks, coordinated by rank 0.
+    // Layer 8: hyperparameter sweeps over groups of ranks, and the rainfall protocol's
+    // fits over ranks, coordinated by rank 0.
     .target(
       name: "Sweep",
       dependencies: [
         "TensorEngine", "GeoData", "Configuration", "Distributed", "Training", "Classical",
+        "Rainfall",
       ]),
 
     // Layer 9: the command line.

@@ -3,12 +3,26 @@ import Distributed
 import Foundation
 import Training
 
+/// What rank 0 hands out to the groups' leaders and collects from them, by index: a
+/// sweep's trials, or a rainfall protocol's fits. Group 0's leader (rank 0) calls it
+/// directly; `serve` answers the other leaders' messages (see `TrialDispatch`).
+protocol TrialBoard: AnyObject, Sendable {
+  /// The next index for `group`; nil when none is left (or the job is stopping).
+  func next(group: Int) throws(SweepError) -> Int?
+  /// A rung epoch's best metric (successive halving): whether the trial goes on.
+  func report(trial: Int, epoch: Int, value: Double, judged: Bool) -> Bool
+  /// A finished index's outcome, as the JSON its leader sent.
+  func finished(trial: Int, outcome: Data) throws(SweepError)
+  /// Once every group has been told that nothing is left.
+  var isComplete: Bool { get }
+}
+
 /// Rank 0's side of a sweep: hands trials out in order to whichever group asks, judges
 /// rung epochs (successive halving), and alone writes every trial's `result.json` and the
 /// results tables, as outcomes arrive. Group 0's leader (rank 0 itself) calls it directly;
 /// the other groups' leaders reach it through `serve`, which runs on a thread of its own
 /// beside rank 0's training and sleeps between polls, so coordinating costs no core.
-final class SweepCoordinator: @unchecked Sendable {
+final class SweepCoordinator: TrialBoard, @unchecked Sendable {
   private let lock = NSLock()
   private let trials: [Trial]
   private let layout: SweepLayout
@@ -139,6 +153,14 @@ final class SweepCoordinator: @unchecked Sendable {
     try save(trial)
   }
 
+  func finished(trial: Int, outcome: Data) throws(SweepError) {
+    let decoded: TrialOutcome
+    do { decoded = try JSONDecoder().decode(TrialOutcome.self, from: outcome) } catch {
+      throw SweepError("an unreadable outcome for trial \(trial) (\(error))")
+    }
+    try finished(trial: trial, decoded)
+  }
+
   /// Writes the trial's `result.json` and the tables (under the lock).
   private func save(_ trial: Int) throws(SweepError) {
     try outcomes[trial]?.write(to: layout.result(trial))
@@ -156,7 +178,18 @@ final class SweepCoordinator: @unchecked Sendable {
     return table.summary(outcomes)
   }
 
-  /// Answers the other groups' leaders until every group is done.
+  /// The best finite value of `metric` over `records`.
+  static func best(_ metric: SweepConfig.Metric, _ records: ArraySlice<EpochRecord>) -> Double? {
+    switch metric {
+    case .validationLoss: return records.map(\.validationLoss).filter(\.isFinite).min()
+    case .validationAUC: return records.compactMap(\.validationAUC).filter(\.isFinite).max()
+    }
+  }
+}
+
+extension TrialBoard {
+  /// Answers the other groups' leaders until every group is done. It runs on a thread of
+  /// its own beside rank 0's work and sleeps between polls, so coordinating costs no core.
   func serve(_ world: Communicator, groupSize: Int) throws(SweepError) {
     do {
       while !isComplete {
@@ -179,12 +212,9 @@ final class SweepCoordinator: @unchecked Sendable {
         case .finished:
           let (bytes, _): ([UInt8], Int) = try world.receive(
             count: request.epoch, from: source, tag: SweepMessage.outcomeTag)
-          let outcome: TrialOutcome
-          do { outcome = try JSONDecoder().decode(TrialOutcome.self, from: Data(bytes)) } catch {
-            throw SweepError(
-              "rank \(source) sent an unreadable outcome for trial \(request.trial) (\(error))")
+          do { try finished(trial: request.trial, outcome: Data(bytes)) } catch {
+            throw SweepError("from rank \(source): \(error)")
           }
-          try finished(trial: request.trial, outcome)
         }
       }
     } catch let error as SweepError {
@@ -194,13 +224,6 @@ final class SweepCoordinator: @unchecked Sendable {
     }
   }
 
-  /// The best finite value of `metric` over `records`.
-  static func best(_ metric: SweepConfig.Metric, _ records: ArraySlice<EpochRecord>) -> Double? {
-    switch metric {
-    case .validationLoss: return records.map(\.validationLoss).filter(\.isFinite).min()
-    case .validationAUC: return records.compactMap(\.validationAUC).filter(\.isFinite).max()
-    }
-  }
 }
 
 /// A group leader's request to the coordinator, as a short array of doubles.
@@ -245,7 +268,7 @@ struct SweepMessage {
 
 /// How a group leader reaches the coordinator: directly on rank 0, by messages elsewhere.
 enum TrialDispatch {
-  case local(SweepCoordinator, group: Int)
+  case local(any TrialBoard, group: Int)
   case remote(Communicator)
 
   func next() throws(SweepError) -> Int? {
@@ -267,12 +290,16 @@ enum TrialDispatch {
     }
   }
 
-  func finished(trial: Int, _ outcome: TrialOutcome) throws(SweepError) {
+  func finished(trial: Int, _ outcome: some Encodable) throws(SweepError) {
+    let data: Data
+    do { data = try JSONEncoder().encode(outcome) } catch {
+      throw SweepError("trial \(trial): cannot encode its outcome (\(error))")
+    }
     switch self {
-    case .local(let coordinator, _): try coordinator.finished(trial: trial, outcome)
+    case .local(let board, _): try board.finished(trial: trial, outcome: data)
     case .remote(let world):
       do {
-        let bytes = Array(try JSONEncoder().encode(outcome))
+        let bytes = Array(data)
         try world.send(
           SweepMessage(.finished, trial: trial, epoch: bytes.count).values, to: 0,
           tag: SweepMessage.requestTag)

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Classical
 import Configuration
+import Distributed
 import Foundation
 import Rainfall
+import Sweep
 import TensorEngine
+import Training
 
 /// `landslide rainfall`: the explainable rainfall thresholds of SPEC.md §4.
 struct RainfallCommand: ParsableCommand {
@@ -138,6 +141,9 @@ struct RainfallTrain: ParsableCommand {
       precision and F1 on the validation regions, then refitted on the 80 % and scored on \
       the 20 %; the E–D power law E = 7.7 D^0.39 is scored alike. Writes RUN-DIR/grid.csv, \
       results.csv, mcnemar.csv, best.json, roc_test.svg and models/MODEL.safetensors. \
+      Under mpirun or srun, rank 0 hands the fits out to every rank (each fits with \
+      --threads); every finished fit is appended to RUN-DIR/fits.jsonl, so a job stopped \
+      by SIGTERM or SIGUSR1 (exit 75) or killed resumes from there when run again. \
       lightgbm is XGBoost's histogram booster grown leaf-wise (grow_policy lossguide, \
       num_leaves as max_leaves): LightGBM itself has no Debian package.
       """)
@@ -160,25 +166,66 @@ struct RainfallTrain: ParsableCommand {
   var json = false
 
   func run() throws {
+    StopRequest.install()
+    let world =
+      MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize(concurrentThreads: true) : nil
+    let rank = world?.rank ?? 0
+    ComputeReport.log(rank: rank)
     ThreadPool.shared.threadCount = threads
-    let settings = try RainfallConfig.load(file: config, overrides: overrides.values)
-    let set = try EventSet.read((events as NSString).appendingPathComponent(EventSet.fileName))
-    try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
-    let log: (String) -> Void = {
-      if json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } else { print($0) }
-    }
-    log("XGBoost \(BoostedTrees.version); \(threads) thread(s)")
-    let training = ThresholdTraining(
-      config: settings.training, events: set, runDirectory: runDir, log: log)
-    if json {
-      training.reported = { result in
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self))
+    let outcome: ThresholdTraining.Outcome
+    do {
+      let settings = try RainfallConfig.load(file: config, overrides: overrides.values)
+      let set = try EventSet.read(
+        (events as NSString).appendingPathComponent(EventSet.fileName))
+      if rank == 0 {
+        try FileManager.default.createDirectory(
+          atPath: runDir, withIntermediateDirectories: true)
       }
+      let log: (String) -> Void = {
+        if json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } else { print($0) }
+      }
+      if rank == 0 {
+        log(
+          "XGBoost \(BoostedTrees.version); \(world?.size ?? 1) rank(s) × \(threads) thread(s)")
+      }
+      let training = ThresholdTraining(
+        config: settings.training, events: set, runDirectory: runDir, log: log)
+      if json {
+        training.reported = { result in
+          let encoder = JSONEncoder()
+          encoder.outputFormatting = [.sortedKeys]
+          print(String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self))
+        }
+      }
+      let runner: any FitRunner =
+        if let world, world.size > 1 {
+          DistributedFitRunner(world: world)
+        } else {
+          LocalFitRunner(stopRequested: { StopRequest.isPending })
+        }
+      outcome = try training.run(runner: runner)
+    } catch {
+      // Config and event errors arise on every rank alike; a fit's error on one rank may
+      // strand the others: end the job with it.
+      guard let world, world.size > 1 else { throw error }
+      FileHandle.standardError.write(Data("rank \(rank): error: \(error)\n".utf8))
+      usleep(500_000)
+      world.abort(code: 1)
     }
-    _ = try training.run()
-    if !json { print("results in \((runDir as NSString).appendingPathComponent("results.csv"))") }
+    if world != nil { MPIRuntime.finalize() }
+    switch outcome {
+    case .finished:
+      if !json {
+        print("results in \((runDir as NSString).appendingPathComponent("results.csv"))")
+      }
+    case .stopped(let recorded, let total):
+      print(
+        "stopped on request with \(recorded) of \(total) fits recorded in "
+          + "\((runDir as NSString).appendingPathComponent(FitRecords.fileName)); run the same "
+          + "command to resume")
+      throw ExitCode(StopRequest.exitCode)
+    case .handedOut: break
+    }
   }
 }
 
@@ -190,8 +237,11 @@ struct RainfallExplain: ParsableCommand {
     discussion: """
       XGBoost's own TreeSHAP (each row's values add up to the model's log-odds) on the test \
       rows of `rainfall train`. Writes OUT/shap.npy (rows × features + bias), \
-      shap_features.json, mean_abs_shap.csv, shap_bar.svg, shap_beeswarm.svg and \
-      partial_dependence.svg (the five strongest features), and prints the ranking.
+      shap_features.json, mean_abs_shap.csv, shap_bar.svg, shap_beeswarm.svg, \
+      partial_dependence.svg (the five strongest features) and the seed's probability maps \
+      probability_duration_total.png and probability_duration_intensity.png (the model's \
+      mean probability over the test rows at each duration and total or intensity, with \
+      their CSV), and prints the ranking.
       """)
 
   @Option(help: "A run directory of `rainfall train`.")

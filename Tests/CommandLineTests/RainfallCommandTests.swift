@@ -77,7 +77,7 @@ import Testing
     #expect(lines.count == record.events + 1)
     #expect(
       lines[0].hasPrefix(
-        "landslide,site,region,start,end,total_mm,duration_days,duration_hours,"
+        "landslide,site,x,y,region,start,end,total_mm,duration_days,duration_hours,"
           + "intensity_mm_per_day,soil_moisture_7d,elevation,slope,aspect,"))
     #expect(lines[0].hasSuffix(",lithology,soil,land_use,label,truth"))
 

@@ -55,7 +55,8 @@ import Testing
           && ($0.event.antecedentSoilMoisture ?? 1) <= 0.45
       })
     // The wet season (October–May) rains more than the summer at every site.
-    let (windows, _) = try study.windows(rules: EventRules())
+    let (windows, sites, _) = try study.windows(rules: EventRules())
+    #expect(Set(windows.map(\.site)) == Set(sites.indices))
     for window in windows.prefix(20) {
       var (summer, other) = ((0.0, 0), (0.0, 0))
       for (offset, rain) in window.series.rain.enumerated() {

@@ -77,7 +77,9 @@ import Testing
         columns: [TableColumn(name: "total_mm"), TableColumn(name: "duration_hours")],
         features: FeatureMatrix(rows: 150, columns: 2, values: values), labels: labels,
         pixels: Array(0..<150)),
-      regions: regions, regionNames: ["A", "B", "C"])
+      regions: regions, regionNames: ["A", "B", "C"], sites: Array(0..<150),
+      siteLocations: (0..<150).map { SiteLocation(x: Double($0 % 10), y: Double($0 / 10)) },
+      crsWKT: "")
   }
 
   @Test func splitsAreStratifiedByRegionAndFoldsNeverShareOne() {

@@ -3,12 +3,18 @@ import Foundation
 
 /// The events as the models read them (`events.safetensors`): a table of the rain
 /// features and statics (class codes for categorical statics, their classes in the
-/// columns), the labels, and each event's macro-region, which the protocol splits by.
+/// columns), the labels, each event's macro-region, which the protocol splits by, and
+/// its site, which the threshold maps place.
 public struct EventSet: Sendable {
   public var table: PixelTable
   /// Index into `regionNames`, per row.
   public var regions: [Int]
   public var regionNames: [String]
+  /// Index into `siteLocations`, per row.
+  public var sites: [Int]
+  public var siteLocations: [SiteLocation]
+  /// The CRS of `siteLocations` (the rain grid's).
+  public var crsWKT: String
 
   /// The rain features the models use (duration in hours, as the E–D curve reads it).
   public static let rainColumns = [
@@ -37,16 +43,25 @@ public struct EventSet: Sendable {
     regionNames = events.countsByRegion.map(\.region)
     let code = Dictionary(uniqueKeysWithValues: regionNames.enumerated().map { ($1, $0) })
     regions = events.rows.map { code[$0.region]! }
+    sites = events.rows.map(\.site)
+    siteLocations = events.siteLocations
+    crsWKT = events.crsWKT
     table = PixelTable(
       columns: columns,
       features: FeatureMatrix(rows: events.rows.count, columns: columns.count, values: values),
       labels: events.rows.map { $0.label ? 1 : 0 }, pixels: Array(events.rows.indices))
   }
 
-  public init(table: PixelTable, regions: [Int], regionNames: [String]) {
+  public init(
+    table: PixelTable, regions: [Int], regionNames: [String], sites: [Int],
+    siteLocations: [SiteLocation], crsWKT: String
+  ) {
     self.table = table
     self.regions = regions
     self.regionNames = regionNames
+    self.sites = sites
+    self.siteLocations = siteLocations
+    self.crsWKT = crsWKT
   }
 
   public static let fileName = "events.safetensors"
@@ -54,16 +69,28 @@ public struct EventSet: Sendable {
   struct Settings: Codable {
     var columns: [TableColumn]
     var regions: [String]
+    var siteLocations: [SiteLocation]
+    var crsWKT: String
+
+    enum CodingKeys: String, CodingKey {
+      case columns, regions
+      case siteLocations = "site_locations"
+      case crsWKT = "crs_wkt"
+    }
   }
 
   public func write(to path: String) throws(RainfallError) {
     let rows = table.rows
     let stored = StoredModel(
-      kind: "event_set", settings: Settings(columns: table.columns, regions: regionNames),
+      kind: "event_set",
+      settings: Settings(
+        columns: table.columns, regions: regionNames, siteLocations: siteLocations,
+        crsWKT: crsWKT),
       arrays: [
         .init(name: "features", shape: [rows, table.columns.count], values: table.features.values),
         .init(name: "labels", shape: [rows], values: table.labels),
         .init(name: "regions", shape: [rows], values: regions.map(Float.init)),
+        .init(name: "sites", shape: [rows], values: sites.map(Float.init)),
       ])
     do { try stored.write(to: path) } catch { throw RainfallError(path, error.message) }
   }
@@ -82,13 +109,18 @@ public struct EventSet: Sendable {
       guard regions.allSatisfy({ $0 >= 0 && $0 < settings.regions.count }) else {
         throw ClassicalError(path, "region codes outside 0..<\(settings.regions.count)")
       }
+      let sites = try stored.indices("sites", count: labels.count)
+      guard sites.allSatisfy({ $0 >= 0 && $0 < settings.siteLocations.count }) else {
+        throw ClassicalError(path, "site indices outside 0..<\(settings.siteLocations.count)")
+      }
       return EventSet(
         table: PixelTable(
           columns: settings.columns,
           features: FeatureMatrix(
             rows: labels.count, columns: settings.columns.count, values: features),
           labels: labels, pixels: Array(labels.indices)),
-        regions: regions, regionNames: settings.regions)
+        regions: regions, regionNames: settings.regions, sites: sites,
+        siteLocations: settings.siteLocations, crsWKT: settings.crsWKT)
     } catch { throw RainfallError(error.subject, error.message) }
   }
 
@@ -96,6 +128,7 @@ public struct EventSet: Sendable {
   public func selecting(_ indices: [Int]) -> EventSet {
     EventSet(
       table: table.selecting(rows: indices), regions: indices.map { regions[$0] },
-      regionNames: regionNames)
+      regionNames: regionNames, sites: indices.map { sites[$0] }, siteLocations: siteLocations,
+      crsWKT: crsWKT)
   }
 }

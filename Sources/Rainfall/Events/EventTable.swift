@@ -2,6 +2,17 @@ import Configuration
 import Foundation
 import TensorEngine
 
+/// A site's position: its rain cell's centre.
+public struct SiteLocation: Equatable, Sendable, Codable {
+  public var x: Double
+  public var y: Double
+
+  public init(x: Double, y: Double) {
+    self.x = x
+    self.y = y
+  }
+}
+
 /// One event of the table: the landslide whose window it came from, its site and region,
 /// its rain features, its statics and its label (1: the landslide's trigger).
 public struct LabelledEvent: Equatable, Sendable {
@@ -24,6 +35,10 @@ public struct EventTable: Sendable {
   /// Static factors holding class codes.
   public var categorical: Set<String>
   public var rows: [LabelledEvent]
+  /// Where each site lies (rows' `site` index it), in the CRS of `crsWKT`: what the
+  /// threshold maps krige over. Empty for a table not made from a study.
+  public var siteLocations: [SiteLocation] = []
+  public var crsWKT = ""
   public var report = Report()
 
   public struct Report: Equatable, Sendable, Codable {
@@ -148,16 +163,21 @@ public struct EventTable: Sendable {
     "total_mm", "duration_days", "duration_hours", "intensity_mm_per_day", "soil_moisture_7d",
   ]
 
-  /// `events.csv`: one row per event, its landslide, site, region, dates, features,
+  /// `events.csv`: one row per event, its landslide, site (index and x, y), region, dates,
+  /// features,
   /// statics, label and (synthetic countries) true probability; empty where unknown.
   public func csv() -> String {
     var text =
-      (["landslide", "site", "region", "start", "end"] + Self.rainFeatures + staticNames
+      (["landslide", "site", "x", "y", "region", "start", "end"] + Self.rainFeatures + staticNames
       + ["label", "truth"]).joined(separator: ",") + "\n"
     for row in rows {
       let e = row.event
+      let location =
+        siteLocations.indices.contains(row.site)
+        ? (x: "\(siteLocations[row.site].x)", y: "\(siteLocations[row.site].y)") : nil
       var fields = [
-        csvField(row.landslide), "\(row.site)", csvField(row.region), "\(e.start)", "\(e.end)",
+        csvField(row.landslide), "\(row.site)", location?.x ?? "", location?.y ?? "",
+        csvField(row.region), "\(e.start)", "\(e.end)",
         String(format: "%.3f", e.total), "\(e.durationDays)", "\(e.durationHours)",
         String(format: "%.4f", e.intensity),
         e.antecedentSoilMoisture.map { String(format: "%.5f", $0) } ?? "",

@@ -18,7 +18,7 @@ public struct RainfallExtraction {
     cataloguePath = study.cataloguePath
     unreadRows = study.catalogue.skipped
     filteredOut = study.catalogue.filteredOut
-    let (windows, unplaced) = try study.windows(rules: rules)
+    let (windows, sites, unplaced) = try study.windows(rules: rules)
     self.unplaced = unplaced
     guard !windows.isEmpty else {
       throw RainfallError(
@@ -30,6 +30,8 @@ public struct RainfallExtraction {
     var table = try EventTable(
       windows: windows, staticNames: study.statics.map(\.name), categorical: study.categorical,
       rules: rules)
+    table.siteLocations = sites
+    table.crsWKT = study.rain.grid.crsWKT
     if let latent = study.latent, let slope = table.staticNames.firstIndex(of: "slope"),
       let lithology = table.staticNames.firstIndex(of: "lithology")
     {

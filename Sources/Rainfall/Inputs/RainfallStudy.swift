@@ -95,10 +95,11 @@ public struct RainfallStudy {
   }
 
   /// Every placeable landslide's window (its site's series from `windowDays` plus the
-  /// antecedent days before it), and the landslides skipped: outside the rain grid, on a
-  /// cell without rain, statics or region, or too early or late for the rasters' days.
+  /// antecedent days before it), the sites (rain cells' centres, in the rain grid's CRS,
+  /// indexed by the windows' `site`), and the landslides skipped: outside the rain grid,
+  /// on a cell without rain, statics or region, or too early or late for the rasters' days.
   public func windows(rules: EventRules) throws(RainfallError)
-    -> (windows: [EventTable.Window], skipped: [Skipped])
+    -> (windows: [EventTable.Window], sites: [SiteLocation], skipped: [Skipped])
   {
     var skipped: [Skipped] = []
     var placed: [(entry: CatalogueEntry, cell: Int)] = []
@@ -123,7 +124,7 @@ public struct RainfallStudy {
       }
       placed.append((entry, row * rain.grid.width + column))
     }
-    guard !placed.isEmpty else { return ([], skipped) }
+    guard !placed.isEmpty else { return ([], [], skipped) }
     let cells = Array(Set(placed.map(\.cell))).sorted()
     let site = Dictionary(uniqueKeysWithValues: cells.enumerated().map { ($1, $0) })
     let from = max(rain.first, placed.map(\.entry.day).min()! - reach)
@@ -172,7 +173,11 @@ public struct RainfallStudy {
               $0.contains(where: \.isNaN) ? nil : $0
             })))
     }
-    return (windows, skipped)
+    let sites = cells.map { cell in
+      let (x, y) = rain.grid.centre(ofPixel: cell)
+      return SiteLocation(x: x, y: y)
+    }
+    return (windows, sites, skipped)
   }
 
   /// The cells of `grid` holding the centres of the rain grid's `cells` (soil moisture

@@ -13,8 +13,9 @@ import TensorEngine
 /// first repetition's 80 % and scored on its 20 %. The E–D power law is scored alike,
 /// without fitting. Into the run directory: `grid.csv` (every point), `results.csv`,
 /// `mcnemar.csv` (the best model against each other on the test set), `best.json`,
-/// `roc_test.svg` and `models/MODEL.safetensors`.
-public final class ThresholdTraining {
+/// `roc_test.svg` and `models/MODEL.safetensors`. Its state is fixed at `init` (the
+/// fits read it from many threads); `reported` is set before `run`.
+public final class ThresholdTraining: @unchecked Sendable {
   public let config: RainfallTrainingConfig
   public let events: EventSet
   public let runDirectory: String
@@ -125,7 +126,19 @@ public final class ThresholdTraining {
     return (Repetition(train: train, test: test, folds: folds), skipped)
   }
 
-  public func run() throws(RainfallError) -> [ModelResult] {
+  /// How a run ended on this process.
+  public enum Outcome {
+    /// Every fit recorded and the models chosen, refitted and written (the collecting
+    /// process).
+    case finished([ModelResult])
+    /// Stopped on request with fits left: a re-run resumes from the records.
+    case stopped(recorded: Int, of: Int)
+    /// This process fitted what it was handed; another collects (ranks above 0).
+    case handedOut
+  }
+
+  /// The protocol's repetitions, each from its own seed.
+  func repetitions() throws(RainfallError) -> [Repetition] {
     var repetitions: [Repetition] = []
     for index in 0..<config.repetitions {
       let (repetition, skipped) = Self.repetition(
@@ -141,11 +154,90 @@ public final class ThresholdTraining {
       }
       repetitions.append(repetition)
     }
+    return repetitions
+  }
+
+  /// Every fit of the protocol, model by model, point by point, repetition by repetition.
+  func fits(_ repetitions: [Repetition]) -> [ProtocolFit] {
+    var fits: [ProtocolFit] = []
+    for model in config.models {
+      for point in Self.points(model).indices {
+        for (r, repetition) in repetitions.enumerated() {
+          for f in repetition.folds.indices {
+            fits.append(ProtocolFit(model: model.model, point: point, repetition: r, fold: f))
+          }
+        }
+      }
+    }
+    return fits
+  }
+
+  static func points(_ model: RainfallTrainingConfig.ModelGrid) -> [[(
+    key: String, value: SweepValue
+  )]] {
+    model.space.isEmpty ? [[]] : model.points
+  }
+
+  /// What the fit records depend on (see `FitRecords.Plan`).
+  func plan(_ fits: [ProtocolFit]) -> FitRecords.Plan {
+    var events = events.table.features.values + events.table.labels
+    let digest = events.withUnsafeMutableBytes { SafeTensors.crc32c(UnsafeRawBufferPointer($0)) }
+    return FitRecords.Plan(
+      fits: fits.map(\.label),
+      points: Dictionary(
+        uniqueKeysWithValues: config.models.map { ($0.model, Self.points($0).map(Self.label)) }),
+      seed: config.seed, testShare: config.testShare, smoteNeighbours: config.smoteNeighbours,
+      threshold: config.threshold, events: digest)
+  }
+
+  /// Runs the protocol: the fits `runner` has not recorded in an earlier run (see
+  /// `FitRecords`), then, on the collecting process, each model's best point, its refit on
+  /// the first repetition's 80 % and the files.
+  public func run(runner: any FitRunner = LocalFitRunner()) throws(RainfallError) -> Outcome {
+    let log = runner.collects ? self.log : { _ in }
+    let repetitions = try repetitions()
+    let fits = fits(repetitions)
     let folds = repetitions[0].folds.count
     log(
       "\(events.table.rows) events (\(events.table.positives) positives) in "
         + "\(events.regionNames.count) regions; \(config.repetitions) repetitions × \(folds) "
         + "folds; SMOTE k = \(config.smoteNeighbours)")
+    let records = try runner.collects ? FitRecords(directory: runDirectory, plan: plan(fits)) : nil
+    let pending = fits.indices.filter { records?.results[fits[$0]] == nil }
+    if let records {
+      log(
+        "\(fits.count) fits"
+          + (records.count > 0 ? ": \(records.count) recorded by an earlier run, " : ", ")
+          + "\(pending.count) to run")
+    }
+    let grids = Dictionary(uniqueKeysWithValues: config.models.map { ($0.model, $0) })
+    let fitting = ContinuousClock.now
+    let complete = try runner.run(
+      pending: pending,
+      fit: { [self] (index, threads) throws(RainfallError) in
+        let task = fits[index]
+        let fold = repetitions[task.repetition].folds[task.fold]
+        let started = ContinuousClock.now
+        let scores = try fitAndScore(
+          task.model, Self.points(grids[task.model]!)[task.point], inside: fold.inside,
+          held: fold.held,
+          seed: UInt64(config.seed) &+ UInt64(task.repetition) &* 1000 &+ UInt64(task.fold),
+          threads: threads
+        ).scores
+        return FitResult(scores: scores, seconds: (ContinuousClock.now - started).seconds)
+      },
+      record: { (index, result) throws(RainfallError) in
+        try records?.record(fits[index], result)
+      })
+    guard let records else { return .handedOut }
+    let seconds = (ContinuousClock.now - fitting).seconds
+    let done = records.count - (fits.count - pending.count)
+    log(
+      String(
+        format: "%d fits in %.1f s (%.2f fits/s)", done, seconds, Double(done) / max(seconds, 1e-9)
+      ))
+    guard complete else { return .stopped(recorded: records.count, of: fits.count) }
+
     var results: [ModelResult] = []
     var grid = "model,point,parameters,validation_auc,validation_auc_sd\n"
     var testCurves: [(name: String, curve: ROCCurve)] = []
@@ -154,33 +246,17 @@ public final class ThresholdTraining {
     try makeDirectory(path("models"))
 
     for model in config.models {
-      let started = Date()
-      let points = model.space.isEmpty ? [[]] : model.points
+      let points = Self.points(model)
       var best: (index: Int, auc: Double, perRepetition: [ClassificationScores])?
-      // Every (point, repetition, fold) fit, side by side on the engine's threads.
-      var tasks: [(point: Int, repetition: Int, fold: Int)] = []
-      for point in points.indices {
-        for (r, repetition) in repetitions.enumerated() {
-          for f in repetition.folds.indices { tasks.append((point, r, f)) }
-        }
-      }
-      let scores = try concurrently(tasks.count) { [self] (index) throws(RainfallError) in
-        let (point, r, f) = tasks[index]
-        let fold = repetitions[r].folds[f]
-        return try fitAndScore(
-          model.model, points[point], inside: fold.inside, held: fold.held,
-          seed: UInt64(config.seed) &+ UInt64(r) &* 1000 &+ UInt64(f), threads: 1
-        ).scores
-      }
-      // Tasks run point by point, each point's repetition by repetition.
-      let perPoint = repetitions.reduce(0) { $0 + $1.folds.count }
+      var seconds = 0.0
       for (index, point) in points.enumerated() {
         var perRepetition: [ClassificationScores] = []
-        var start = index * perPoint
-        for repetition in repetitions {
-          let end = start + repetition.folds.count
-          perRepetition.append(ClassificationScores.mean(Array(scores[start..<end])))
-          start = end
+        for (r, repetition) in repetitions.enumerated() {
+          let results = repetition.folds.indices.map {
+            records.results[ProtocolFit(model: model.model, point: index, repetition: r, fold: $0)]!
+          }
+          seconds += results.reduce(0) { $0 + $1.seconds }
+          perRepetition.append(ClassificationScores.mean(results.map { $0.scores }))
         }
         let aucs = perRepetition.map(\.auc)
         let mean = MeanInterval(aucs)
@@ -192,6 +268,7 @@ public final class ThresholdTraining {
       let chosen = best!
       let point = points[chosen.index]
       let first = repetitions[0]
+      let started = Date()
       let refit = try fitAndScore(
         model.model, point, inside: first.train, held: first.test, seed: UInt64(config.seed))
       try store(refit.classifier, encoder: refit.encoder, name: model.model)
@@ -203,7 +280,7 @@ public final class ThresholdTraining {
       let result = summary(
         model.model, point, chosen.perRepetition, test: refit.scores,
         fits: points.count * config.repetitions * folds + 1,
-        seconds: Date().timeIntervalSince(started))
+        seconds: seconds + Date().timeIntervalSince(started))
       log(Self.describe(result))
       reported(result)
       results.append(result)
@@ -245,20 +322,7 @@ public final class ThresholdTraining {
     try write(
       Self.json(TestSplit(rows: repetitions[0].test, threshold: config.threshold)) + "\n",
       to: path(TestSplit.fileName))
-    return results
-  }
-
-  /// `body(0..<count)` on as many threads as the engine has, each task once; the results
-  /// in task order, so that they do not depend on which thread ran what. The first error
-  /// is thrown once every thread has stopped.
-  func concurrently<Result>(
-    _ count: Int, _ body: @escaping (Int) throws(RainfallError) -> Result
-  ) throws(RainfallError) -> [Result] {
-    let tasks = TaskQueue(count: count, body: body)
-    DispatchQueue.concurrentPerform(iterations: max(1, ThreadPool.shared.threadCount)) { _ in
-      tasks.drain()
-    }
-    return try tasks.results()
+    return .finished(results)
   }
 
   /// Fits `model` at `point` on the `inside` rows (scaling fitted there, SMOTE on them)
@@ -399,45 +463,6 @@ public final class ThresholdTraining {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
-  }
-}
-
-/// Tasks that threads take in turn (`ThresholdTraining.concurrently`): the lock guards the
-/// counter, the results and the first failure.
-private final class TaskQueue<Result>: @unchecked Sendable {
-  private let lock = NSLock()
-  private let count: Int
-  private let body: (Int) throws(RainfallError) -> Result
-  private var next = 0
-  private var done: [Result?]
-  private var failure: RainfallError?
-
-  init(count: Int, body: @escaping (Int) throws(RainfallError) -> Result) {
-    self.count = count
-    self.body = body
-    done = [Result?](repeating: nil, count: count)
-  }
-
-  func drain() {
-    while true {
-      let task: Int? = lock.withLock {
-        guard failure == nil, next < count else { return nil }
-        next += 1
-        return next - 1
-      }
-      guard let task else { return }
-      do throws(RainfallError) {
-        let result = try body(task)
-        lock.withLock { done[task] = result }
-      } catch {
-        lock.withLock { failure = failure ?? error }
-      }
-    }
-  }
-
-  func results() throws(RainfallError) -> [Result] {
-    if let failure { throw failure }
-    return done.map { $0! }
   }
 }
 

@@ -1,0 +1,109 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `rainfall train` across MPI ranks and across runs: rank 0 hands the protocol's fits
+/// out, every finished fit is recorded, and a stopped run resumes where it stopped, all
+/// with the figures of one uninterrupted process.
+@Suite struct RainfallRanksTests {
+  /// The small country's events and a grid of 4 XGBoost points (2 repetitions: 40 fits
+  /// with the others' 30).
+  static func prepare(in root: URL) throws -> (events: URL, config: URL) {
+    let country = try RainfallCommandTests.country(in: root)
+    let events = root.appendingPathComponent("events")
+    let cut = try Launcher.landslide(
+      "rainfall", "events", "--config", "configs/rainfall.yaml", "--data", country.path, "--out",
+      events.path)
+    try #require(cut.status == 0, "\(cut.standardError)")
+    let config = root.appendingPathComponent("train.yaml")
+    try """
+    training:
+      repetitions: 2
+      models:
+        xgboost: {n_estimators: [20, 40], max_depth: [3, 6]}
+        lightgbm: {n_estimators: [20], num_leaves: [7]}
+        random_forest: {n_estimators: [10], max_depth: [8]}
+        logistic_regression: {C: [1], penalty: [l2]}
+    """.write(to: config, atomically: true, encoding: .utf8)
+    return (events, config)
+  }
+
+  static func figures(_ output: String) throws -> [[String: Double]] {
+    try output.split(separator: "\n").map { line in
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+      // Wall times differ from run to run; every figure must not.
+      return object.compactMapValues { $0 as? Double }.filter { $0.key != "seconds" }
+    }
+  }
+
+  static func recordedFits(_ run: URL) -> Int {
+    let text =
+      (try? String(contentsOf: run.appendingPathComponent("fits.jsonl"), encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").count
+  }
+
+  @Test func twoRanksAndAStoppedRunGiveTheFiguresOfOne() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let (events, config) = try Self.prepare(in: root)
+    func arguments(_ run: String) -> [String] {
+      [
+        "rainfall", "train", "--config", config.path, "--events", events.path, "--run-dir",
+        root.appendingPathComponent(run).path, "--json", "--threads", "1",
+      ]
+    }
+    let alone = try Launcher.run(Launcher.landslidePath, arguments("alone"))
+    try #require(alone.status == 0, "\(alone.standardError)")
+    let reference = try Self.figures(alone.standardOutput)
+    #expect(reference.count == 5)
+    #expect(Self.recordedFits(root.appendingPathComponent("alone")) == 70)
+
+    let ranks = try ClassicalCommandTests.landslide(arguments("ranks"), ranks: 2)
+    try #require(ranks.status == 0, "\(ranks.standardError)")
+    #expect(ranks.standardError.contains("2 rank(s) × 1 thread(s)"), "\(ranks.standardError)")
+    #expect(try Self.figures(ranks.standardOutput) == reference)
+    #expect(Self.recordedFits(root.appendingPathComponent("ranks")) == 70)
+    for model in ["xgboost", "random_forest"] {
+      let file = "models/\(model).safetensors"
+      #expect(
+        try Data(contentsOf: root.appendingPathComponent("alone/\(file)"))
+          == Data(contentsOf: root.appendingPathComponent("ranks/\(file)")), "\(file)")
+    }
+
+    // SIGTERM once a few fits are recorded: the fits running end, the job exits 75, and
+    // the same command fits only what is left.
+    let stopped = root.appendingPathComponent("stopped")
+    let log = root.appendingPathComponent("log")
+    let process = try SignalTests.start(arguments("stopped"), log: log)
+    let deadline = Date().addingTimeInterval(120)
+    while Self.recordedFits(stopped) < 3 && Date() < deadline && process.isRunning {
+      usleep(20_000)
+    }
+    process.signal(SIGTERM)
+    let status = try process.wait(deadline: 120)
+    let output = try String(contentsOf: log, encoding: .utf8)
+    let recorded = Self.recordedFits(stopped)
+    #expect(status == 75, "\(output)")
+    #expect(output.contains("stopped on request with \(recorded) of 70 fits recorded"), "\(output)")
+    #expect(recorded >= 3 && recorded < 70)
+    #expect(
+      !FileManager.default.fileExists(atPath: stopped.appendingPathComponent("results.csv").path))
+    let resumed = try Launcher.run(Launcher.landslidePath, arguments("stopped"))
+    try #require(resumed.status == 0, "\(resumed.standardError)")
+    #expect(
+      resumed.standardError.contains(
+        "70 fits: \(recorded) recorded by an earlier run, \(70 - recorded) to run"),
+      "\(resumed.standardError)")
+    #expect(try Self.figures(resumed.standardOutput) == reference)
+
+    // Another protocol in the same run directory is refused, naming its plan.
+    let other = try Launcher.run(
+      Launcher.landslidePath, arguments("stopped") + ["--set", "training.seed=9"])
+    #expect(other.status != 0)
+    #expect(other.standardError.contains("fits_plan.json: the run directory holds the fits of"))
+  }
+}
