@@ -159,7 +159,9 @@ import Testing
     #expect(ranking.count == 14 && ranking[0].hasPrefix("total_mm,"), "\(ranking)")
     for file in [
       "shap.npy", "shap_features.json", "mean_abs_shap.csv", "shap_bar.svg", "shap_beeswarm.svg",
-      "partial_dependence.svg",
+      "partial_dependence.svg", "probability_duration_total.png",
+      "probability_duration_total.csv", "probability_duration_intensity.png",
+      "probability_duration_intensity.csv",
     ] {
       #expect(FileManager.default.fileExists(atPath: explained.appendingPathComponent(file).path))
     }

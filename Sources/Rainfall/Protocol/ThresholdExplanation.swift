@@ -8,8 +8,11 @@ import TensorEngine
 public enum ThresholdExplanation {
   /// Writes into `out`: `shap.npy` (test rows × features + bias, log-odds),
   /// `shap_features.json` (the column names, `bias` last), `mean_abs_shap.csv`,
-  /// `shap_bar.svg`, `shap_beeswarm.svg` and `partial_dependence.svg` (the five strongest
-  /// features). Returns the features by mean |SHAP|, largest first.
+  /// `shap_bar.svg`, `shap_beeswarm.svg`, `partial_dependence.svg` (the five strongest
+  /// features), and the seed's probability maps `probability_duration_total.png` and
+  /// `probability_duration_intensity.png` with their grids as `.csv` (see
+  /// `ProbabilitySurface`: the mean probability over the test rows, or 2000 of them, with
+  /// the rain set to each grid point). Returns the features by mean |SHAP|, largest first.
   public static func run(
     runDirectory: String, events: EventSet, model name: String = "xgboost", out: String
   ) throws(RainfallError) -> [(feature: String, meanAbsolute: Double)] {
@@ -112,6 +115,25 @@ public enum ThresholdExplanation {
       do { try AtomicFile.write(Data(text.utf8), to: join(out, file)) } catch {
         throw RainfallError(join(out, file), error.message)
       }
+    }
+    let averaged = ProbabilitySurface.averagedRows(of: test)
+    let testRows = join(runDirectory, TestSplit.fileName)
+    let grid = try ProbabilitySurface.grid(for: test, source: testRows)
+    let rowsNote =
+      averaged.rows < test.rows
+      ? "\(averaged.rows) of \(test.rows) test rows" : "\(test.rows) test rows"
+    for (amount, amounts) in [
+      (ProbabilitySurface.Amount.total, grid.totals), (.intensity, grid.intensities),
+    ] {
+      let surface = try ProbabilitySurface(
+        amount: amount, durations: grid.durations, amounts: amounts, over: averaged,
+        source: testRows
+      ) { (raw: FeatureMatrix) throws(RainfallError) -> [Float] in
+        do throws(ClassicalError) {
+          return try model.predictProbability(encoder.encode(raw, source: "the probability grid"))
+        } catch { throw RainfallError(modelPath, error.message) }
+      }
+      try surface.write(in: out, title: "Landslide probability, \(name), mean over \(rowsNote)")
     }
     return ranked.map { (names[$0], meanAbsolute[$0]) }
   }
