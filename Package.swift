@@ -196,7 +196,9 @@ let package = Package(
         "Classical", "Distributed", "Evaluation", "GeoData", "TensorEngine", "Training",
         "TestSupport",
       ], exclude: ["Fixtures"]),
-    .testTarget(name: "RainfallTests", dependencies: ["Rainfall", "GeoData", "TestSupport"]),
+    .testTarget(
+      name: "RainfallTests", dependencies: ["Rainfall", "GeoData", "TestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "SweepTests", dependencies: ["Sweep", "Configuration", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),

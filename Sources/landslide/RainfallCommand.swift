@@ -16,7 +16,7 @@ struct RainfallCommand: ParsableCommand {
       "Rainfall thresholds: synthetic country, events of dated landslides, the seed's models.",
     subcommands: [
       RainfallSynth.self, RainfallEvents.self, RainfallTrain.self, RainfallExplain.self,
-      RainfallBench.self,
+      RainfallThresholds.self, RainfallBench.self,
     ])
 }
 

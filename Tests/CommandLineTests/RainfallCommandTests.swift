@@ -156,7 +156,12 @@ import Testing
       explained.path)
     try #require(explain.status == 0, "\(explain.standardError)")
     let ranking = explain.standardOutput.split(separator: "\n")
-    #expect(ranking.count == 14 && ranking[0].hasPrefix("total_mm,"), "\(ranking)")
+    // As in the seed, the rain features outweigh every static factor.
+    #expect(ranking.count == 14, "\(ranking)")
+    #expect(
+      Set(ranking.prefix(4).map { String($0.prefix { $0 != "," }) })
+        == ["total_mm", "soil_moisture_7d", "intensity_mm_per_day", "duration_hours"],
+      "\(ranking)")
     for file in [
       "shap.npy", "shap_features.json", "mean_abs_shap.csv", "shap_bar.svg", "shap_beeswarm.svg",
       "partial_dependence.svg", "probability_duration_total.png",
@@ -165,6 +170,27 @@ import Testing
     ] {
       #expect(FileManager.default.fileExists(atPath: explained.appendingPathComponent(file).path))
     }
+
+    // Threshold maps: the 1–5-day positives searched with the model, kriged at 0.05°.
+    let maps = root.appendingPathComponent("maps")
+    let thresholds = try Launcher.landslide(
+      "rainfall", "thresholds", "--run-dir", run.path, "--events", events.path, "--out",
+      maps.path, "--levels", "0.5", "0.7")
+    try #require(thresholds.status == 0, "\(thresholds.standardError)")
+    #expect(thresholds.standardOutput.contains("events of 1–5 days searched at"))
+    for file in [
+      "thresholds.csv", "thresholds.json", "variogram.json", "threshold_p50.tif",
+      "threshold_p50.png", "threshold_p70.tif",
+    ] {
+      #expect(
+        FileManager.default.fileExists(atPath: maps.appendingPathComponent(file).path),
+        "\(file)\n\(thresholds.standardOutput)")
+    }
+    let falling = try Launcher.landslide(
+      "rainfall", "thresholds", "--run-dir", run.path, "--events", events.path, "--out",
+      maps.path, "--levels", "0.9", "0.5")
+    #expect(falling.status != 0)
+    #expect(falling.standardError.contains("--levels must rise strictly"))
 
     // Fits run side by side on the threads: the same figures on one thread or two.
     let twice = try Launcher.landslide(

@@ -107,3 +107,49 @@ import Testing
     #expect(other.standardError.contains("fits_plan.json: the run directory holds the fits of"))
   }
 }
+
+extension SlurmJobTests {
+  /// `sbatch --wait jobs/rainfall.sbatch` as two tasks on the small country: events, the
+  /// protocol's fits on both ranks, the explanations and the threshold maps.
+  @Test func rainfallJobRunsTheWholeChainOnTwoRanks() throws {
+    let cluster = try Cluster()
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let country = try RainfallCommandTests.country(in: root)
+    let config = root.appendingPathComponent("rainfall.yaml")
+    try """
+    training:
+      repetitions: 1
+      models:
+        xgboost: {n_estimators: [20, 40], max_depth: [3]}
+        lightgbm: {n_estimators: [20], num_leaves: [7]}
+        random_forest: {n_estimators: [10], max_depth: [8]}
+        logistic_regression: {C: [1], penalty: [l2]}
+    """.write(to: config, atomically: true, encoding: .utf8)
+    let run = root.appendingPathComponent("run")
+    let output = root.appendingPathComponent("rainfall.out")
+    let finished = try cluster.run(
+      "sbatch",
+      [
+        "--ntasks-per-node=2", "--cpus-per-task=1", "--output=\(output.path)", "--wait",
+        "--export=ALL,LANDSLIDE_BIN=\(Launcher.landslidePath),CONFIG=\(config.path),"
+          + "DATA=\(country.path),RUN_DIR=\(run.path)",
+        "jobs/rainfall.sbatch",
+      ], deadline: Launcher.Deadline.slurmJob)
+    let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    #expect(finished.status == 0, "\(finished.standardError)\n\(log)")
+    #expect(log.contains("2 rank(s) × 1 thread(s)"), "\(log)")
+    // Rank 0 alone reports each model once.
+    #expect(log.components(separatedBy: "xgboost: AUC").count == 2, "\(log)")
+    #expect(RainfallRanksTests.recordedFits(run) == 25, "\(log)")
+    for name in [
+      "events/events.safetensors", "results.csv", "models/xgboost.safetensors",
+      "explain/shap.npy", "thresholds/thresholds.csv", "thresholds/threshold_p50.tif",
+      "thresholds/threshold_p90.png",
+    ] {
+      #expect(
+        FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path),
+        "\(name)\n\(log)")
+    }
+  }
+}

@@ -25,17 +25,7 @@ public enum ThresholdExplanation {
         join(runDirectory, TestSplit.fileName),
         "test rows beyond the event set's \(events.table.rows)")
     }
-    let modelPath = join(runDirectory, "models", "\(name).safetensors")
-    let model: BoostedTrees
-    let encoder: FeatureEncoder
-    do throws(ClassicalError) {
-      let (stored, metadata) = try StoredModel.read(modelPath)
-      model = try BoostedTrees(stored: stored)
-      guard let json = metadata[FeatureEncoder.metadataKey],
-        let decoded = try? JSONDecoder().decode(FeatureEncoder.self, from: Data(json.utf8))
-      else { throw ClassicalError(modelPath, "no feature encoder in the model file") }
-      encoder = decoded
-    } catch { throw RainfallError(modelPath, error.message) }
+    let (model, encoder, modelPath) = try TrainedModel.load(runDirectory: runDirectory, name: name)
     let test = events.table.selecting(rows: split.rows)
     let x: FeatureMatrix
     let contributions: FeatureMatrix
