@@ -81,8 +81,16 @@ public struct RainfallSyntheticConfig: Equatable, Sendable, Codable {
 /// static rasters, and the macro-region of each site. Relative paths are resolved against
 /// the config file's directory.
 public struct RainfallFilesConfig: Equatable, Sendable {
+  /// A CSV (`.csv`), or any vector source OGR reads (GeoPackage, shapefile, GeoJSON) whose
+  /// points are the landslides.
   public var catalogue: String
-  /// Column names; nil `id`: the row number; nil `trigger`/`country`: no such filter.
+  /// The vector source's layer; nil: its only (or first) one.
+  public var catalogueLayer: String? = nil
+  /// The CRS of the catalogue's coordinates ("EPSG:32632", WKT: what GDAL reads) when not
+  /// the rain rasters'; a layer's own CRS comes first.
+  public var catalogueCRS: String? = nil
+  /// Column names; nil `id`: the row number; nil `trigger`/`country`: no such filter. A
+  /// layer's x and y come from its points.
   public var columns: [String: String]
   /// `%Y-%m-%d`, `%m/%d/%Y %H:%M` (the NASA Global Landslide Catalog), …
   public var dateFormat: String
@@ -97,11 +105,14 @@ public struct RainfallFilesConfig: Equatable, Sendable {
   /// A directory of one-band GeoTIFFs on one grid, each a static factor named by its file.
   public var statics: String?
   public var categorical: [String]
-  /// The region of each site: a raster of codes 1…n with their names, or a catalogue column.
+  /// The region of each site: a raster of codes 1…n with their names, polygons named by
+  /// an attribute, or a catalogue column.
   public var regions: Regions
 
   public enum Regions: Equatable, Sendable {
     case raster(path: String, names: [String])
+    /// A vector layer's polygons (nil layer: the file's only or first), named by `field`.
+    case vector(path: String, layer: String?, field: String)
     case column(String)
   }
 
@@ -135,6 +146,8 @@ public struct RainfallFilesConfig: Equatable, Sendable {
       }
     }
     let dateFormat = try catalogue.string("date_format") ?? "%m/%d/%Y %H:%M"
+    let layer = try catalogue.string("layer")
+    let crs = try catalogue.string("crs")
     let triggers = try catalogue.stringList("triggers", count: 1...100)
     let countries = try catalogue.stringList("countries", count: 1...300)
     let boundingBox = try catalogue.doubleList("bbox", count: 4...4, range: NumberRange())
@@ -143,28 +156,36 @@ public struct RainfallFilesConfig: Equatable, Sendable {
     let soilMoisture = try path("soil_moisture", in: &section, required: false)
     let statics = try path("statics", in: &section, required: false)
     let categorical = try section.stringList("categorical", count: 0...1000) ?? []
+    let expected =
+      "{raster: regions.tif, names: [code 1's name, …]}, {vector: regions.gpkg, field: name} "
+      + "or {column: region}"
     guard var regionSection = try section.section("regions") else {
-      throw section.error(
-        .missingKey, "regions", at: section.node,
-        "missing; expected {raster: regions.tif, names: [...]} or {column: region}")
+      throw section.error(.missingKey, "regions", at: section.node, "missing; expected \(expected)")
     }
     let regions: Regions
     if let column = try regionSection.string("column") {
       regions = .column(column)
       columns["region"] = column
+    } else if let vector = try path("vector", in: &regionSection, required: false) {
+      guard let field = try regionSection.string("field") else {
+        throw regionSection.error(
+          .missingKey, "field", at: regionSection.node,
+          "missing; expected the attribute naming each polygon's region")
+      }
+      regions = .vector(path: vector, layer: try regionSection.string("layer"), field: field)
     } else {
       let names = try regionSection.stringList("names", count: 1...1000)
       guard let raster = try path("raster", in: &regionSection, required: false), let names
       else {
         throw regionSection.error(
-          .missingKey, "raster", at: regionSection.node,
-          "expected {raster: regions.tif, names: [code 1's name, …]} or {column: region}")
+          .missingKey, "raster", at: regionSection.node, "expected \(expected)")
       }
       regions = .raster(path: raster, names: names)
     }
     try regionSection.finish()
     return RainfallFilesConfig(
-      catalogue: cataloguePath, columns: columns, dateFormat: dateFormat, triggers: triggers,
+      catalogue: cataloguePath, catalogueLayer: layer, catalogueCRS: crs, columns: columns,
+      dateFormat: dateFormat, triggers: triggers,
       countries: countries, boundingBox: boundingBox, rain: rain, soilMoisture: soilMoisture,
       statics: statics, categorical: categorical, regions: regions)
   }

@@ -45,6 +45,16 @@ public final class RasterDataset {
     String(cString: GDALGetDescription(try bandHandle(band)))
   }
 
+  /// A metadata item of the dataset (`band` nil) or of a 0-based band, e.g. the netCDF
+  /// driver's `NETCDF_DIM_time`; nil when unset.
+  public func metadata(_ key: String, band: Int? = nil) throws(RasterError) -> String? {
+    let object: GDALMajorObjectH? =
+      if let band { UnsafeMutableRawPointer(try bandHandle(band)) } else {
+        UnsafeMutableRawPointer(handle)
+      }
+    return GDALGetMetadataItem(object, key, nil).map { String(cString: $0) }
+  }
+
   /// The band's nodata value, or nil when it declares none. `band` is 0-based.
   public func noDataValue(band: Int) throws(RasterError) -> Double? {
     var hasNoData: Int32 = 0

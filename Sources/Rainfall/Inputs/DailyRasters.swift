@@ -3,9 +3,10 @@ import GeoData
 
 /// Daily rasters of one variable (rain in mm, soil moisture in m³/m³) on one grid, found in
 /// a directory the way the products are distributed: one GeoTIFF per day whose file name
-/// holds its date (CHIRPS' `chirps-v2.0.2019.06.01.tif`, or `20190601`, `2019-06-01`), or
-/// multi-band GeoTIFFs (or any GDAL stack, NetCDF included) whose band descriptions are ISO
-/// dates, one band per day.
+/// holds its date (CHIRPS' `chirps-v2.0.2019.06.01.tif`, or `20190601`, `2019-06-01`),
+/// NetCDF stacks whose time dimension dates the bands (CHIRPS' yearly `days_p05` files,
+/// SoMo.ml), or multi-band GeoTIFFs (any GDAL stack) whose band descriptions are ISO dates,
+/// one band per day.
 public struct DailyRasters {
   public let directory: String
   /// "rain", "soil moisture": how errors name the variable.
@@ -44,9 +45,17 @@ public struct DailyRasters {
             + "the \(variable) rasters must share one grid")
       }
       if grid == nil { (grid, gridSource) = (dataset.grid, path) }
+      guard dataset.bandCount > 0 else {
+        throw RainfallError(
+          path,
+          "no bands; a NetCDF file of several variables opens as subdatasets: take one out, "
+            + "e.g. gdal_translate NETCDF:\"\(name)\":VARIABLE \(variable).nc")
+      }
       var found: [(Day, Int)] = []
       if dataset.bandCount == 1, let day = Self.day(inFileName: name) {
         found = [(day, 0)]
+      } else if let times = try NetCDFTime.days(of: dataset, path: path) {
+        found = times.enumerated().map { ($1, $0) }
       } else {
         for band in 0..<dataset.bandCount {
           let description: String
@@ -57,8 +66,8 @@ public struct DailyRasters {
             throw RainfallError(
               path,
               "band \(band + 1): description '\(description)' is not a date (YYYY-MM-DD); a "
-                + "multi-band \(variable) stack names each band's day, a one-band file has "
-                + "its date in its name")
+                + "multi-band \(variable) stack names each band's day or has a NetCDF time "
+                + "dimension, a one-band file has its date in its name")
           }
           found.append((day, band))
         }

@@ -2,11 +2,12 @@ import Foundation
 
 /// One dated landslide of a catalogue.
 public struct CatalogueEntry: Equatable, Sendable {
-  /// The catalogue's id, or the row's number (1 for the first row after the header) where
-  /// no id column is configured.
+  /// The catalogue's id, or where no id column is configured the row's number (1 for the
+  /// first row after the header) or the layer feature's id.
   public var id: String
   public var day: Day
-  /// Longitude and latitude, or x and y in the catalogue's CRS.
+  /// In the catalogue's CRS (`LandslideCatalogue.crs`) as read; a study carries them into
+  /// its rain grid's.
   public var x: Double
   public var y: Double
   /// The region column's value; nil where none is configured or the cell is empty.
@@ -105,6 +106,22 @@ public struct CatalogueFilter: Equatable, Sendable {
     self.boundingBox = boundingBox
     self.first = first
     self.last = last
+  }
+
+  /// Whether a row's trigger and country pass, case-insensitively (nil where the catalogue
+  /// has no such column).
+  func keeps(trigger: String?, country: String?) -> Bool {
+    func matches(_ wanted: Set<String>?, _ value: String?) -> Bool {
+      guard let wanted, let value = value?.lowercased() else { return true }
+      return wanted.contains { $0.lowercased() == value }
+    }
+    return matches(triggers, trigger) && matches(countries, country)
+  }
+
+  /// Whether a row's place and day pass the box and the date range.
+  func keeps(x: Double, y: Double, day: Day) -> Bool {
+    (boundingBox?.contains(x: x, y: y) ?? true) && (first.map { day >= $0 } ?? true)
+      && (last.map { day <= $0 } ?? true)
   }
 }
 
@@ -222,22 +239,27 @@ public struct DateFormat: Equatable, Sendable, CustomStringConvertible {
   }
 }
 
-/// The dated landslides of a CSV catalogue, with what was left out and why.
+/// The dated landslides of a catalogue (a CSV, or a vector layer's points), with what was
+/// left out and why.
 public struct LandslideCatalogue: Equatable, Sendable {
-  /// A row that could not be an entry (bad date or coordinates, wrong field count).
+  /// A row that could not be an entry (bad date or coordinates, wrong field count, no
+  /// point geometry).
   public struct SkippedRow: Equatable, Sendable, CustomStringConvertible {
-    /// 1-based line of the file where the row starts.
+    /// 1-based line of a CSV where the row starts, or a layer's feature id.
     public var line: Int
     /// Names the column and its value: "event_date '13/45/2008' is not a date in the
     /// format %m/%d/%Y %H:%M".
     public var reason: String
+    /// `line` is a layer's feature id.
+    public var isFeature: Bool
 
-    public init(line: Int, reason: String) {
+    public init(line: Int, reason: String, isFeature: Bool = false) {
       self.line = line
       self.reason = reason
+      self.isFeature = isFeature
     }
 
-    public var description: String { "line \(line): \(reason)" }
+    public var description: String { "\(isFeature ? "feature" : "line") \(line): \(reason)" }
   }
 
   /// In file order.
@@ -247,11 +269,17 @@ public struct LandslideCatalogue: Equatable, Sendable {
   public var skipped: [SkippedRow]
   /// Rows the filter dropped: counted, not listed, as they are the user's choice.
   public var filteredOut: Int
+  /// The CRS of the entries' x and y (WKT, or what GDAL reads: "EPSG:32632"); nil: the
+  /// rain rasters'.
+  public var crs: String?
 
-  public init(entries: [CatalogueEntry], skipped: [SkippedRow], filteredOut: Int) {
+  public init(
+    entries: [CatalogueEntry], skipped: [SkippedRow], filteredOut: Int, crs: String? = nil
+  ) {
     self.entries = entries
     self.skipped = skipped
     self.filteredOut = filteredOut
+    self.crs = crs
   }
 
   /// The data rows of the file (blank lines aside).
@@ -302,13 +330,6 @@ public struct LandslideCatalogue: Equatable, Sendable {
     if filter.countries != nil, countryColumn == nil {
       throw RainfallError(path, "a country filter needs columns.country")
     }
-    let triggers = filter.triggers.map { Set($0.map { $0.lowercased() }) }
-    let countries = filter.countries.map { Set($0.map { $0.lowercased() }) }
-
-    func keeps(_ wanted: Set<String>?, _ column: Int?) -> Bool {
-      guard let wanted, let column else { return true }
-      return wanted.contains(scanner.text(fields[column]).lowercased())
-    }
     var catalogue = LandslideCatalogue(entries: [], skipped: [], filteredOut: 0)
     var row = 0
     while let line = try scanner.next(into: &fields) {
@@ -337,7 +358,11 @@ public struct LandslideCatalogue: Equatable, Sendable {
         skip("\(fields.count) fields; the header has \(header.count)")
         continue
       }
-      guard keeps(triggers, triggerColumn), keeps(countries, countryColumn) else {
+      guard
+        filter.keeps(
+          trigger: triggerColumn.map { scanner.text(fields[$0]) },
+          country: countryColumn.map { scanner.text(fields[$0]) })
+      else {
         catalogue.filteredOut += 1
         continue
       }
@@ -356,9 +381,7 @@ public struct LandslideCatalogue: Equatable, Sendable {
       }
       guard let x = coordinate(xColumn, limit: 180), let y = coordinate(yColumn, limit: 90)
       else { continue }
-      guard filter.boundingBox?.contains(x: x, y: y) ?? true,
-        filter.first.map({ day >= $0 }) ?? true, filter.last.map({ day <= $0 }) ?? true
-      else {
+      guard filter.keeps(x: x, y: y, day: day) else {
         catalogue.filteredOut += 1
         continue
       }

@@ -21,6 +21,8 @@ public struct RainfallStudy {
   public enum Regions {
     /// Codes 1…n of a raster, with their names.
     case raster(path: String, names: [String])
+    /// Named polygons, in the rain grid's CRS.
+    case polygons(RegionPolygons)
     /// The catalogue's region column.
     case column
   }
@@ -44,26 +46,46 @@ public struct RainfallStudy {
     latent = manifest.latent
   }
 
-  /// A config's real inputs.
+  /// A config's real inputs. The catalogue's points are carried into the rain grid's CRS
+  /// when it has another (`catalogue.crs`, or a layer's own).
   public init(files: RainfallFilesConfig) throws(RainfallError) {
     let columns = files.columns
     cataloguePath = files.catalogue
-    guard let date = columns["date"], let x = columns["x"], let y = columns["y"] else {
+    rain = try DailyRasters(directory: files.rain, variable: "rain")
+    let isLayer = !files.catalogue.lowercased().hasSuffix(".csv")
+    guard let date = columns["date"], isLayer || (columns["x"] != nil && columns["y"] != nil)
+    else {
       throw RainfallError(files.catalogue, "the config names no date, x or y column")
     }
+    let roles = CatalogueColumns(
+      id: columns["id"], date: date, x: columns["x"] ?? "", y: columns["y"] ?? "",
+      trigger: files.triggers == nil ? nil : columns["trigger"],
+      country: files.countries == nil ? nil : columns["country"], region: columns["region"],
+      geographic: files.catalogueCRS == nil && rain.grid.isGeographic)
     let filter = CatalogueFilter(
       triggers: files.triggers.map(Set.init), countries: files.countries.map(Set.init),
       boundingBox: files.boundingBox.map {
         .init(minX: $0[0], minY: $0[1], maxX: $0[2], maxY: $0[3])
       })
-    catalogue = try LandslideCatalogue.read(
-      csv: files.catalogue,
-      columns: CatalogueColumns(
-        id: columns["id"], date: date, x: x, y: y,
-        trigger: files.triggers == nil ? nil : columns["trigger"],
-        country: files.countries == nil ? nil : columns["country"], region: columns["region"]),
-      dateFormat: try DateFormat(files.dateFormat), filter: filter)
-    rain = try DailyRasters(directory: files.rain, variable: "rain")
+    let dateFormat = try DateFormat(files.dateFormat)
+    catalogue =
+      isLayer
+      ? try LandslideCatalogue.read(
+        layer: files.catalogue, name: files.catalogueLayer, columns: roles,
+        dateFormat: dateFormat, filter: filter)
+      : try LandslideCatalogue.read(
+        csv: files.catalogue, columns: roles, dateFormat: dateFormat, filter: filter)
+    let ownCRS = catalogue.crs != nil
+    catalogue.crs = catalogue.crs ?? files.catalogueCRS
+    if let crs = catalogue.crs {
+      let points = try rain.grid.carry(
+        catalogue.entries.map { ($0.x, $0.y) }, from: crs, source: files.catalogue,
+        key: ownCRS ? "the layer's CRS" : "catalogue.crs")
+      for (index, point) in points.enumerated() {
+        (catalogue.entries[index].x, catalogue.entries[index].y) = (point.x, point.y)
+      }
+      catalogue.crs = nil
+    }
     soilMoisture = try files.soilMoisture.map { (path) throws(RainfallError) in
       try DailyRasters(directory: path, variable: "soil moisture")
     }
@@ -83,6 +105,9 @@ public struct RainfallStudy {
     }
     switch files.regions {
     case .raster(let path, let names): regions = .raster(path: path, names: names)
+    case .vector(let path, let layer, let field):
+      regions = .polygons(
+        try RegionPolygons(path: path, layer: layer, field: field, grid: rain.grid))
     case .column: regions = .column
     }
   }
@@ -143,6 +168,11 @@ public struct RainfallStudy {
       regionNames = try sample(path, at: cells).map { code in
         code.isNaN || Int(code) < 1 || Int(code) > names.count ? nil : names[Int(code) - 1]
       }
+    case .polygons(let polygons):
+      regionNames = cells.map { cell in
+        let (x, y) = rain.grid.centre(ofPixel: cell)
+        return polygons.region(x: x, y: y)
+      }
     case .column:
       regionNames = cells.map { _ in nil }
     }
@@ -155,7 +185,15 @@ public struct RainfallStudy {
         continue
       }
       guard let region = regionNames[index] ?? entry.region, !region.isEmpty else {
-        skipped.append(.init(landslide: entry.id, reason: "no region at its site"))
+        let reason: String
+        if case .polygons(let polygons) = regions {
+          let (x, y) = rain.grid.centre(ofPixel: cell)
+          reason =
+            "its rain cell's centre (\(x), \(y)) lies outside every region of \(polygons.path)"
+        } else {
+          reason = "no region at its site"
+        }
+        skipped.append(.init(landslide: entry.id, reason: reason))
         continue
       }
       let rain = rainSeries[index]
