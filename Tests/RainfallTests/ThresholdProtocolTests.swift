@@ -21,6 +21,23 @@ import Testing
     return (FeatureMatrix(rows: 40, columns: 3, values: values), labels)
   }
 
+  /// On a 4 × 4 lattice most distances tie: the nearest are those of a stable sort by
+  /// distance, lower positions first, as a full sort of every row would give.
+  @Test func smoteNeighboursBreakTiesByPosition() {
+    let points = (0..<16).flatMap { [Float($0 % 4), Float($0 / 4)] }
+    let x = FeatureMatrix(rows: 16, columns: 2, values: points)
+    let rows = Array((0..<16).reversed())
+    let nearest = SMOTE.nearest(x, among: rows, k: 5)
+    for (i, a) in rows.enumerated() {
+      let expected = rows.indices.filter { $0 != i }.sorted { p, q in
+        let dp = (0..<2).map { pow(x[a, $0] - x[rows[p], $0], 2) }.reduce(0, +)
+        let dq = (0..<2).map { pow(x[a, $0] - x[rows[q], $0], 2) }.reduce(0, +)
+        return dp < dq || (dp == dq && p < q)
+      }
+      #expect(Array(nearest[(i * 5)..<(i * 5 + 5)]) == Array(expected.prefix(5)), "row \(a)")
+    }
+  }
+
   @Test func smotePointsLieBetweenAMinorityRowAndOneOfItsNeighbours() throws {
     let (x, y) = Self.table()
     let smote = SMOTE(neighbours: 3, seed: 4)

@@ -49,6 +49,7 @@ public struct SMOTE: Sendable {
     var values = [Float](repeating: 0, count: needed * x.columns)
     var synthetic = Synthetic(
       features: empty.features, from: [], to: [], gap: [])
+    let isCode = (0..<x.columns).map { codeColumns.contains($0) }
     for row in 0..<needed {
       let sample = Int(random.next() % UInt64(minority.count))
       let neighbour = nearest[sample * k + Int(random.next() % UInt64(k))]
@@ -57,7 +58,7 @@ public struct SMOTE: Sendable {
       for column in 0..<x.columns {
         let (start, end) = (x[a, column], x[b, column])
         values[row * x.columns + column] =
-          codeColumns.contains(column) ? (gap < 0.5 ? start : end) : start + gap * (end - start)
+          isCode[column] ? (gap < 0.5 ? start : end) : start + gap * (end - start)
       }
       synthetic.from.append(a)
       synthetic.to.append(b)
@@ -72,21 +73,52 @@ public struct SMOTE: Sendable {
   }
 
   /// For each of `rows`, the positions (in `rows`) of its `k` nearest others, nearest first
-  /// (ties to the lower position), brute force.
+  /// (ties to the lower position), brute force over the rows gathered into one buffer,
+  /// keeping the best `k` as it goes: it runs once per training fold, thousands of times
+  /// in a protocol, so it must cost far less than the fit it feeds.
   static func nearest(_ x: FeatureMatrix, among rows: [Int], k: Int) -> [Int] {
-    var result = [Int](repeating: 0, count: rows.count * k)
-    var distances = [(Float, Int)](repeating: (0, 0), count: rows.count)
-    for (i, a) in rows.enumerated() {
-      for (j, b) in rows.enumerated() {
-        var sum: Float = 0
-        for column in 0..<x.columns {
-          let d = x[a, column] - x[b, column]
-          sum += d * d
-        }
-        distances[j] = (j == i ? .infinity : sum, j)
+    let (count, columns) = (rows.count, x.columns)
+    var packed = [Float](repeating: 0, count: count * columns)
+    x.values.withUnsafeBufferPointer { values in
+      for (i, row) in rows.enumerated() {
+        for column in 0..<columns { packed[i * columns + column] = values[row * columns + column] }
       }
-      distances.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-      for n in 0..<k { result[i * k + n] = distances[n].1 }
+    }
+    var result = [Int](repeating: 0, count: count * k)
+    let bestDistances = UnsafeMutablePointer<Float>.allocate(capacity: k)
+    let bestRows = UnsafeMutablePointer<Int>.allocate(capacity: k)
+    defer {
+      bestDistances.deallocate()
+      bestRows.deallocate()
+    }
+    packed.withUnsafeBufferPointer { packed in
+      result.withUnsafeMutableBufferPointer { result in
+        let base = packed.baseAddress!
+        for i in 0..<count {
+          let a = base + i * columns
+          var filled = 0
+          for j in 0..<count where j != i {
+            let b = base + j * columns
+            var sum: Float = 0
+            for column in 0..<columns {
+              let d = a[column] - b[column]
+              sum += d * d
+            }
+            // Later rows lose ties: they go after equal distances, and not in when full.
+            guard filled < k || sum < bestDistances[k - 1] else { continue }
+            var slot = filled < k ? filled : k - 1
+            if filled < k { filled += 1 }
+            while slot > 0 && bestDistances[slot - 1] > sum {
+              bestDistances[slot] = bestDistances[slot - 1]
+              bestRows[slot] = bestRows[slot - 1]
+              slot -= 1
+            }
+            bestDistances[slot] = sum
+            bestRows[slot] = j
+          }
+          for n in 0..<k { result[i * k + n] = bestRows[n] }
+        }
+      }
     }
     return result
   }
