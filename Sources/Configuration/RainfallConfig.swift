@@ -230,6 +230,10 @@ public struct EventRules: Equatable, Sendable, Codable {
   public var maxTriggerGapDays = 10
   /// Share of all events, the lowest by total rain, dropped.
   public var lowestTotalShare = 0.1
+  /// Negatives kept per positive in each region, drawn at random (the seed's Table 4 is
+  /// exactly 1 : 10 in every region); 0 keeps every negative.
+  public var negativesPerPositive = 10
+  public var negativeSampleSeed = 1
 
   public init() {}
 
@@ -242,6 +246,8 @@ public struct EventRules: Equatable, Sendable, Codable {
     case antecedentDays = "antecedent_days"
     case maxTriggerGapDays = "max_trigger_gap_days"
     case lowestTotalShare = "lowest_total_share"
+    case negativesPerPositive = "negatives_per_positive"
+    case negativeSampleSeed = "negative_sample_seed"
   }
 
   static func read(_ section: inout MappingReader) throws(ConfigError) -> EventRules {
@@ -259,6 +265,10 @@ public struct EventRules: Equatable, Sendable, Codable {
       "max_trigger_gap_days", default: r.maxTriggerGapDays, range: 0...365)
     r.lowestTotalShare = try section.double(
       "lowest_total_share", default: r.lowestTotalShare, range: .halfOpenUnitInterval)
+    r.negativesPerPositive = try section.int(
+      "negatives_per_positive", default: r.negativesPerPositive, range: 0...1_000_000)
+    r.negativeSampleSeed = try section.int(
+      "negative_sample_seed", default: r.negativeSampleSeed, range: 0...Int(Int32.max))
     return r
   }
 }

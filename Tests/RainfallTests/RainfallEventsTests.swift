@@ -167,6 +167,29 @@ import Testing
     }
   }
 
+  /// At most k negatives per positive in each region, the same draw from the same seed,
+  /// positives and the rows' order kept; a region with fewer keeps all its negatives.
+  @Test func negativesAreDrawnPerRegionToTheRatio() {
+    func row(_ region: String, _ label: Bool, _ index: Int) -> LabelledEvent {
+      LabelledEvent(
+        landslide: "\(region)\(index)", site: index, region: region,
+        event: RainfallEvent(
+          start: Day(index), end: Day(index), total: Double(index), wetDays: 1,
+          antecedentSoilMoisture: nil), label: label, statics: [])
+    }
+    var rows: [LabelledEvent] = []
+    for index in 0..<40 { rows.append(row("A", index % 20 == 0, index)) }
+    for index in 0..<6 { rows.append(row("B", index == 3, index)) }
+    let kept = EventTable.sampleNegatives(rows, perPositive: 10, seed: 1)
+    let a = kept.filter { $0.region == "A" }
+    #expect(a.filter(\.label).count == 2 && a.count == 22)
+    #expect(kept.filter { $0.region == "B" }.count == 6)
+    let order = kept.map { rows.firstIndex(of: $0)! }
+    #expect(order == order.sorted())
+    #expect(EventTable.sampleNegatives(rows, perPositive: 10, seed: 1) == kept)
+    #expect(EventTable.sampleNegatives(rows, perPositive: 10, seed: 2) != kept)
+  }
+
   @Test func quantilesInterpolateAsNumPyDoes() {
     // numpy.quantile([1, 2, 3, 4, 10], [0.1, 0.9, 0, 1]) = [1.4, 7.6, 1, 10].
     let values = [1.0, 2, 3, 4, 10]

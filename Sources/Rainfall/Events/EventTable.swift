@@ -50,12 +50,15 @@ public struct EventTable: Sendable {
     /// The same event of the same site seen from two landslides' windows: kept once
     /// (as a trigger when it was one).
     public var duplicatesDropped = 0
+    /// Negatives beyond `negatives_per_positive` in their region.
+    public var negativesDropped = 0
 
     enum CodingKeys: String, CodingKey {
       case withoutTrigger = "without_trigger"
       case lowTotalDropped = "low_total_dropped"
       case lowTotalThreshold = "low_total_threshold_mm"
       case duplicatesDropped = "duplicates_dropped"
+      case negativesDropped = "negatives_dropped"
     }
   }
 
@@ -83,8 +86,10 @@ public struct EventTable: Sendable {
 
   /// Cuts each landslide's window into events, labels its trigger, then applies the
   /// seed's exclusions over the whole set: triggers more than `maxTriggerGapDays` before
-  /// their landslide, and the lowest `lowestTotalShare` of totals. A window whose series
-  /// does not cover it is an error naming the landslide and the missing days.
+  /// their landslide, and the lowest `lowestTotalShare` of totals; then draws at most
+  /// `negativesPerPositive` negatives per positive in each region, as the seed's data set
+  /// is. A window whose series does not cover it is an error naming the landslide and the
+  /// missing days.
   public init(
     windows: [Window], staticNames: [String], categorical: Set<String>, rules: EventRules
   ) throws(RainfallError) {
@@ -126,7 +131,41 @@ public struct EventTable: Sendable {
       report.lowTotalThreshold = threshold
       rows = kept
     }
+    if rules.negativesPerPositive > 0 {
+      let kept = Self.sampleNegatives(
+        rows, perPositive: rules.negativesPerPositive, seed: UInt64(rules.negativeSampleSeed))
+      report.negativesDropped = rows.count - kept.count
+      rows = kept
+    }
     self.rows = rows
+  }
+
+  /// At most `perPositive` negatives per positive in each region, a seeded random draw
+  /// (the region's index mixed into the seed), the rows' order kept.
+  static func sampleNegatives(_ rows: [LabelledEvent], perPositive: Int, seed: UInt64)
+    -> [LabelledEvent]
+  {
+    var regions: [String] = []
+    var negatives: [String: [Int]] = [:]
+    var positives: [String: Int] = [:]
+    for (index, row) in rows.enumerated() {
+      if negatives[row.region] == nil, positives[row.region] == nil { regions.append(row.region) }
+      if row.label {
+        positives[row.region, default: 0] += 1
+      } else {
+        negatives[row.region, default: []].append(index)
+      }
+    }
+    var dropped = Set<Int>()
+    for (number, region) in regions.enumerated() {
+      var candidates = negatives[region] ?? []
+      let keep = perPositive * (positives[region] ?? 0)
+      guard candidates.count > keep else { continue }
+      var random = RandomGenerator(seed: seed &+ UInt64(number) &* 0x9E37_79B9)
+      candidates.shuffle(using: &random)
+      dropped.formUnion(candidates[keep...])
+    }
+    return rows.indices.filter { !dropped.contains($0) }.map { rows[$0] }
   }
 
   private struct SiteEvent: Hashable {

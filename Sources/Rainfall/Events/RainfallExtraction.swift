@@ -58,7 +58,11 @@ public struct RainfallExtraction {
         + "dropped: \(report.lowTotalDropped) below \(String(format: "%.2f", report.lowTotalThreshold)) mm "
         + "(lowest \(Int(rules.lowestTotalShare * 100)) %), \(report.withoutTrigger.count) landslides "
         + "without a trigger within \(rules.maxTriggerGapDays) days, \(report.duplicatesDropped) "
-        + "events seen from two windows; \(unplaced.count) landslides unplaced, "
+        + "events seen from two windows"
+        + (rules.negativesPerPositive > 0
+          ? ", \(report.negativesDropped) negatives beyond \(rules.negativesPerPositive) per "
+            + "positive in their region" : "")
+        + "; \(unplaced.count) landslides unplaced, "
         + "\(unreadRows.count) catalogue rows unreadable, \(filteredOut) filtered out")
     for skip in unplaced.prefix(5) { lines.append("  unplaced \(skip)") }
     for row in unreadRows.prefix(5) { lines.append("  unreadable \(cataloguePath) \(row)") }

@@ -17,8 +17,8 @@ extension SyntheticCountry {
     /// Per region: wet-season P(wet | dry), P(wet | wet), mean depth (mm), gamma shape.
     /// The dry season scales the chain by 0.15 and 0.7 and the depth by 0.8.
     static let wetSeason: [(dryToWet: Double, wetToWet: Double, depth: Double, shape: Double)] = [
-      (0.52, 0.74, 12, 0.8), (0.48, 0.70, 8, 0.75), (0.50, 0.72, 12, 0.8), (0.46, 0.68, 11, 0.7),
-      (0.44, 0.66, 11, 0.7),
+      (0.22, 0.55, 21, 0.8), (0.20, 0.52, 15, 0.75), (0.21, 0.54, 21, 0.8), (0.19, 0.50, 20, 0.7),
+      (0.18, 0.48, 20, 0.7),
     ]
     static let summerMonths = 6...9
 

@@ -209,17 +209,17 @@ public struct CountryManifest: Codable, Equatable, Sendable {
 /// the event's total and intensity (log scale: the seed finds total rain dominant), its
 /// antecedent soil moisture, the slope and the lithology, with intense rain counting
 /// mostly on wet soil (an interaction no linear model of the features holds),
-///   logit p = intercept + 1.6 ln(1 + E) + 0.2 ln(1 + I) + 1.2 ln(1 + I) σ((θ − 0.36)/0.01)
-///             + 0.5 (θ − 0.30)/0.08 + 0.35 (slope − 10)/8 + weakness(lithology),
+///   logit p = intercept + 2.2 ln(1 + E) + 0.2 ln(1 + I) + 1.2 ln(1 + I) σ((θ − 0.36)/0.01)
+///             + 0.3 (θ − 0.30)/0.08 + 0.35 (slope − 10)/8 + weakness(lithology),
 /// where weakness is −0.6 … 0.6 in steps over the 19 classes (odd codes weaker).
 public struct LatentProcess: Codable, Equatable, Sendable {
   public var intercept = 0.0
-  public var total = 1.6
+  public var total = 2.2
   public var intensity = 0.2
   /// The intensity term's extra weight on wet soil, and where the soil counts as wet.
   public var wetIntensity = 1.2
   public var wetSoil = 0.36
-  public var soilMoisture = 0.5
+  public var soilMoisture = 0.3
   public var slope = 0.35
 
   public init() {}
