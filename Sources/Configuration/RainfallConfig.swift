@@ -77,9 +77,9 @@ public struct RainfallSyntheticConfig: Equatable, Sendable, Codable {
   }
 }
 
-/// A real study: a catalogue of dated landslides, daily rain (and soil moisture) rasters,
-/// static rasters, and the macro-region of each site. Relative paths are resolved against
-/// the config file's directory.
+/// A real study: a catalogue of dated landslides, daily rain (and soil moisture) as rasters
+/// or per-site series, static factors, and the macro-region of each site. Relative paths
+/// are resolved against the config file's directory.
 public struct RainfallFilesConfig: Equatable, Sendable {
   /// A CSV (`.csv`), or any vector source OGR reads (GeoPackage, shapefile, GeoJSON) whose
   /// points are the landslides.
@@ -99,15 +99,42 @@ public struct RainfallFilesConfig: Equatable, Sendable {
   public var countries: [String]?
   /// min x, min y, max x, max y in the catalogue's coordinates.
   public var boundingBox: [Double]?
-  /// Directories of daily rasters (one GeoTIFF per day, or dated multi-band stacks).
-  public var rain: String
-  public var soilMoisture: String?
-  /// A directory of one-band GeoTIFFs on one grid, each a static factor named by its file.
-  public var statics: String?
+  /// Daily rasters, or per-site series (then the catalogue names each landslide's site in
+  /// `columns["site"]`).
+  public var rain: DailyInput
+  public var soilMoisture: DailyInput?
+  /// Rasters, each a static factor named by its file, or a CSV of one row per site.
+  public var statics: StaticsInput?
   public var categorical: [String]
   /// The region of each site: a raster of codes 1…n with their names, polygons named by
   /// an attribute, or a catalogue column.
   public var regions: Regions
+
+  /// Where a daily variable comes from.
+  public enum DailyInput: Equatable, Sendable {
+    /// A directory of daily rasters (one GeoTIFF per day, or dated multi-band stacks).
+    case rasters(String)
+    /// A long CSV, as gauge networks export: one row per site and day.
+    case series(SeriesCSV)
+  }
+
+  /// A long CSV of daily series and the names of its columns.
+  public struct SeriesCSV: Equatable, Sendable {
+    public var path: String
+    public var site = "site"
+    public var date = "date"
+    public var value = "value"
+    public var dateFormat = "%Y-%m-%d"
+
+    public init(path: String) { self.path = path }
+  }
+
+  public enum StaticsInput: Equatable, Sendable {
+    /// A directory of one-band GeoTIFFs, each a factor named by its file.
+    case rasters(String)
+    /// A CSV with the site column `site` and one column per factor.
+    case table(path: String, site: String)
+  }
 
   public enum Regions: Equatable, Sendable {
     case raster(path: String, names: [String])
@@ -133,10 +160,11 @@ public struct RainfallFilesConfig: Equatable, Sendable {
     var columns = defaultColumns
     if var names = try catalogue.section("columns") {
       for (key, node) in names.takeAll() {
-        guard ["id", "date", "x", "y", "trigger", "country", "region"].contains(key) else {
+        guard ["id", "date", "x", "y", "trigger", "country", "region", "site"].contains(key)
+        else {
           throw names.error(
             .unknownKey, key, at: node,
-            "unknown column role; expected id, date, x, y, trigger, country or region")
+            "unknown column role; expected id, date, x, y, trigger, country, region or site")
         }
         if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "null" {
           columns[key] = nil
@@ -152,9 +180,36 @@ public struct RainfallFilesConfig: Equatable, Sendable {
     let countries = try catalogue.stringList("countries", count: 1...300)
     let boundingBox = try catalogue.doubleList("bbox", count: 4...4, range: NumberRange())
     try catalogue.finish()
-    let rain = try path("rain", in: &section, required: true)!
-    let soilMoisture = try path("soil_moisture", in: &section, required: false)
-    let statics = try path("statics", in: &section, required: false)
+    guard let rain = try dailyInput("rain", in: &section) else {
+      throw section.error(
+        .missingKey, "rain", at: section.node,
+        "missing; expected a directory of daily rasters or {csv: rain.csv}")
+    }
+    let soilMoisture = try dailyInput("soil_moisture", in: &section)
+    if case .series = rain, columns["site"] == nil {
+      throw section.error(
+        .missingKey, "catalogue.columns.site", at: section.peek("catalogue"),
+        "missing; per-site rain series need the catalogue column naming each landslide's site")
+    }
+    if case .rasters = rain, case .series = soilMoisture {
+      throw section.error(
+        .conflictingKeys, "soil_moisture", at: section.peek("soil_moisture"),
+        "per-site soil moisture needs per-site rain: with rain rasters, sites are rain cells")
+    }
+    let statics: StaticsInput?
+    if case .mapping = section.peek("statics") {
+      var table = try section.section("statics")!
+      let csv = try path("csv", in: &table, required: true)!
+      statics = .table(path: csv, site: try table.string("site_column") ?? "site")
+      try table.finish()
+    } else {
+      statics = try path("statics", in: &section, required: false).map { .rasters($0) }
+    }
+    if case .rasters = rain, case .table = statics {
+      throw section.error(
+        .conflictingKeys, "statics", at: section.peek("statics"),
+        "a per-site statics table needs per-site rain: with rain rasters, sites are rain cells")
+    }
     let categorical = try section.stringList("categorical", count: 0...1000) ?? []
     let expected =
       "{raster: regions.tif, names: [code 1's name, …]}, {vector: regions.gpkg, field: name} "
@@ -188,6 +243,27 @@ public struct RainfallFilesConfig: Equatable, Sendable {
       dateFormat: dateFormat, triggers: triggers,
       countries: countries, boundingBox: boundingBox, rain: rain, soilMoisture: soilMoisture,
       statics: statics, categorical: categorical, regions: regions)
+  }
+
+  /// A directory of rasters (a path) or `{csv: …, series_columns: {site:, date:, value:},
+  /// series_date_format: …}`; nil when absent.
+  static func dailyInput(_ key: String, in section: inout MappingReader) throws(ConfigError)
+    -> DailyInput?
+  {
+    guard case .mapping = section.peek(key) else {
+      return try path(key, in: &section, required: false).map { .rasters($0) }
+    }
+    var reader = try section.section(key)!
+    var series = SeriesCSV(path: try path("csv", in: &reader, required: true)!)
+    if var names = try reader.section("series_columns") {
+      series.site = try names.string("site") ?? series.site
+      series.date = try names.string("date") ?? series.date
+      series.value = try names.string("value") ?? series.value
+      try names.finish()
+    }
+    series.dateFormat = try reader.string("series_date_format") ?? series.dateFormat
+    try reader.finish()
+    return .series(series)
   }
 
   /// The path at `key`, resolved against the config file's directory; it must exist.

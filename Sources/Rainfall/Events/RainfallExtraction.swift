@@ -31,7 +31,7 @@ public struct RainfallExtraction {
       windows: windows, staticNames: study.statics.map(\.name), categorical: study.categorical,
       rules: rules)
     table.siteLocations = sites
-    table.crsWKT = study.rain.grid.crsWKT
+    table.crsWKT = study.crsWKT
     if let latent = study.latent, let slope = table.staticNames.firstIndex(of: "slope"),
       let lithology = table.staticNames.firstIndex(of: "lithology")
     {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// One dated landslide of a catalogue.
 public struct CatalogueEntry: Equatable, Sendable {
   /// The catalogue's id, or where no id column is configured the row's number (1 for the
@@ -293,25 +291,13 @@ public struct LandslideCatalogue: Equatable, Sendable {
     csv path: String, columns: CatalogueColumns, dateFormat: DateFormat,
     filter: CatalogueFilter = CatalogueFilter()
   ) throws(RainfallError) -> LandslideCatalogue {
-    let bytes: [UInt8]
-    do { bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-      throw RainfallError(path, "cannot read (\(error.localizedDescription))")
-    }
-    var scanner = CSVScanner(bytes: bytes, path: path)
+    var scanner = try CSVScanner(path: path)
+    let header = try scanner.header()
     var fields: [CSVScanner.Field] = []
-    guard try scanner.next(into: &fields) != nil else {
-      throw RainfallError(path, "empty file; expected a header line")
-    }
-    let header = fields.map(scanner.text)
 
     func position(of column: String?, key: String) throws(RainfallError) -> Int? {
       guard let column else { return nil }
-      guard let position = header.firstIndex(of: column) else {
-        throw RainfallError(
-          path,
-          "no column '\(column)' (\(key)); the header has \(header.joined(separator: ", "))")
-      }
-      return position
+      return try scanner.position(of: column, in: header, key: key)
     }
     let idColumn = try position(of: columns.id, key: "columns.id")
     let dateColumn = try position(of: columns.date, key: "columns.date")!
@@ -332,8 +318,7 @@ public struct LandslideCatalogue: Equatable, Sendable {
     }
     var catalogue = LandslideCatalogue(entries: [], skipped: [], filteredOut: 0)
     var row = 0
-    while let line = try scanner.next(into: &fields) {
-      if fields.count == 1, fields[0].start == fields[0].end { continue }
+    while let line = try scanner.nextRecord(into: &fields) {
       row += 1
       func skip(_ reason: String) {
         catalogue.skipped.append(SkippedRow(line: line, reason: reason))
@@ -396,101 +381,3 @@ public struct LandslideCatalogue: Equatable, Sendable {
     return catalogue
   }
 }
-
-/// The records of an RFC 4180 CSV as byte ranges of the file, so that only the cells a
-/// catalogue uses become Strings.
-private struct CSVScanner {
-  struct Field {
-    var start: Int
-    var end: Int
-    /// Begins with a quote: its text needs the quotes taken out.
-    var quoted: Bool
-  }
-
-  let bytes: [UInt8]
-  let path: String
-  private var position: Int
-  private var line = 1
-
-  init(bytes: [UInt8], path: String) {
-    self.bytes = bytes
-    self.path = path
-    position = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-  }
-
-  /// Reads the next record into `fields` and returns the line it starts on; nil at the
-  /// end of the file.
-  mutating func next(into fields: inout [Field]) throws(RainfallError) -> Int? {
-    guard position < bytes.count else { return nil }
-    fields.removeAll(keepingCapacity: true)
-    let first = line
-    var start = position
-    var quoted = false
-    var inQuotes = false
-    while position < bytes.count {
-      let byte = bytes[position]
-      position += 1
-      if inQuotes {
-        // A doubled quote closes and at once reopens.
-        if byte == quote { inQuotes = false } else if byte == lineFeed { line += 1 }
-        continue
-      }
-      switch byte {
-      case quote:
-        if position - 1 == start { quoted = true }
-        inQuotes = quoted
-      case comma:
-        fields.append(Field(start: start, end: position - 1, quoted: quoted))
-        start = position
-        quoted = false
-      case lineFeed, carriageReturn:
-        fields.append(Field(start: start, end: position - 1, quoted: quoted))
-        if byte == carriageReturn, position < bytes.count, bytes[position] == lineFeed {
-          position += 1
-        }
-        line += 1
-        return first
-      default: break
-      }
-    }
-    guard !inQuotes else {
-      throw RainfallError(path, "line \(first): a quoted field is never closed")
-    }
-    fields.append(Field(start: start, end: position, quoted: quoted))
-    return first
-  }
-
-  /// The cell's text: quotes taken out, spaces and tabs trimmed.
-  func text(_ field: Field) -> String {
-    guard field.quoted else { return trimmed(bytes[field.start..<field.end]) }
-    var unquoted: [UInt8] = []
-    unquoted.reserveCapacity(field.end - field.start)
-    var index = field.start
-    var inQuotes = false
-    while index < field.end {
-      let byte = bytes[index]
-      index += 1
-      if byte != quote {
-        unquoted.append(byte)
-      } else if inQuotes, index < field.end, bytes[index] == quote {
-        unquoted.append(quote)
-        index += 1
-      } else {
-        inQuotes.toggle()
-      }
-    }
-    return trimmed(unquoted[...])
-  }
-
-  private func trimmed(_ cell: ArraySlice<UInt8>) -> String {
-    let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-    guard let first = cell.firstIndex(where: { !blank($0) }) else { return "" }
-    let last = cell.lastIndex(where: { !blank($0) })!
-    return String(decoding: cell[first...last], as: UTF8.self)
-  }
-}
-
-private let quote = UInt8(ascii: "\"")
-private let comma = UInt8(ascii: ",")
-private let lineFeed = UInt8(ascii: "\n")
-private let carriageReturn = UInt8(ascii: "\r")
