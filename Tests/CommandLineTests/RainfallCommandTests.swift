@@ -207,6 +207,47 @@ import Testing
     }
   }
 
+  /// The README's quick chain on `configs/rainfall-quick.yaml`: events on its own
+  /// synthetic country, the reduced protocol, explanations and the three threshold maps,
+  /// with the seed's ordering of the models.
+  @Test func quickConfigRunsTheWholeChain() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let (events, run) = (root.appendingPathComponent("events"), root.appendingPathComponent("run"))
+    let config = "configs/rainfall-quick.yaml"
+    let cut = try Launcher.landslide(
+      "rainfall", "events", "--config", config, "--out", events.path)
+    try #require(cut.status == 0, "\(cut.standardError)")
+    let trained = try Launcher.landslide(
+      "rainfall", "train", "--config", config, "--events", events.path, "--run-dir", run.path,
+      "--json")
+    try #require(trained.status == 0, "\(trained.standardError)")
+    var auc: [String: Double] = [:]
+    for line in trained.standardOutput.split(separator: "\n") {
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+      auc[object["model"] as! String] = object["auc"] as? Double
+    }
+    #expect(auc["xgboost"]! >= auc["random_forest"]!, "\(auc)")
+    #expect(auc["random_forest"]! > auc["logistic_regression"]!, "\(auc)")
+    #expect(auc["logistic_regression"]! > auc["ed_curve"]!, "\(auc)")
+    let explain = try Launcher.landslide(
+      "rainfall", "explain", "--run-dir", run.path, "--events", events.path, "--out",
+      root.appendingPathComponent("explain").path)
+    try #require(explain.status == 0, "\(explain.standardError)")
+    #expect(explain.standardOutput.hasPrefix("total_mm,"), "\(explain.standardOutput)")
+    let maps = root.appendingPathComponent("maps")
+    let thresholds = try Launcher.landslide(
+      "rainfall", "thresholds", "--run-dir", run.path, "--events", events.path, "--out",
+      maps.path)
+    try #require(thresholds.status == 0, "\(thresholds.standardError)")
+    for level in [50, 70, 90] {
+      #expect(
+        FileManager.default.fileExists(
+          atPath: maps.appendingPathComponent("threshold_p\(level).tif").path),
+        "\(level)\n\(thresholds.standardOutput)")
+    }
+  }
+
   @Test func badInputIsNamedAndNothingIsWritten() throws {
     let root = try TestPaths.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }
