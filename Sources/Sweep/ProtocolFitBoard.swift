@@ -33,20 +33,7 @@ public struct DistributedFitRunner: FitRunner {
       board = local
       dispatch = .local(local, group: 0)
       if world.size > 1 {
-        let done = DispatchSemaphore(value: 0)
-        let world = world
-        let thread = Thread {
-          do { try local.serve(world, groupSize: 1) } catch {
-            // The other ranks wait on this thread's replies: end the job, never strand them.
-            FileHandle.standardError.write(Data("rank 0: error: \(error)\n".utf8))
-            usleep(500_000)
-            world.abort(code: 1)
-          }
-          done.signal()
-        }
-        thread.name = "fit coordinator"
-        thread.start()
-        serverDone = done
+        serverDone = local.serveInBackground(world, groupSize: 1, name: "fit coordinator")
       }
     } else {
       dispatch = .remote(world)

@@ -188,6 +188,26 @@ final class SweepCoordinator: TrialBoard, @unchecked Sendable {
 }
 
 extension TrialBoard {
+  /// `serve` on a thread of its own; the semaphore is signalled when every group is done.
+  /// A failure there ends the whole job: the other groups wait on its replies, and must
+  /// never be stranded.
+  func serveInBackground(_ world: Communicator, groupSize: Int, name: String)
+    -> DispatchSemaphore
+  {
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      do { try self.serve(world, groupSize: groupSize) } catch {
+        FileHandle.standardError.write(Data("rank 0: error: \(error)\n".utf8))
+        usleep(500_000)
+        world.abort(code: 1)
+      }
+      done.signal()
+    }
+    thread.name = name
+    thread.start()
+    return done
+  }
+
   /// Answers the other groups' leaders until every group is done. It runs on a thread of
   /// its own beside rank 0's work and sleeps between polls, so coordinating costs no core.
   func serve(_ world: Communicator, groupSize: Int) throws(SweepError) {

@@ -112,22 +112,8 @@ public final class SweepRunner {
         log: say)
       coordinator = local
       if let world, groups > 1 {
-        let done = DispatchSemaphore(value: 0)
-        let groupSize = groupSize
-        let thread = Thread {
-          do {
-            try local.serve(world, groupSize: groupSize)
-          } catch {
-            // The other groups wait on this thread's replies: end the job, never strand them.
-            FileHandle.standardError.write(Data("rank 0: error: \(error)\n".utf8))
-            usleep(500_000)
-            world.abort(code: 1)
-          }
-          done.signal()
-        }
-        thread.name = "sweep coordinator"
-        thread.start()
-        serverDone = done
+        serverDone = local.serveInBackground(
+          world, groupSize: groupSize, name: "sweep coordinator")
       }
     }
     let dispatch: TrialDispatch? =

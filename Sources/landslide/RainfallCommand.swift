@@ -166,14 +166,9 @@ struct RainfallTrain: ParsableCommand {
   var json = false
 
   func run() throws {
-    StopRequest.install()
-    let world =
-      MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize(concurrentThreads: true) : nil
-    let rank = world?.rank ?? 0
-    ComputeReport.log(rank: rank)
-    ThreadPool.shared.threadCount = threads
-    let outcome: ThresholdTraining.Outcome
-    do {
+    try runOnRanks(concurrentThreads: true) { world in
+      ThreadPool.shared.threadCount = threads
+      let rank = world?.rank ?? 0
       let settings = try RainfallConfig.load(file: config, overrides: overrides.values)
       let set = try EventSet.read(
         (events as NSString).appendingPathComponent(EventSet.fileName))
@@ -203,28 +198,19 @@ struct RainfallTrain: ParsableCommand {
         } else {
           LocalFitRunner(stopRequested: { StopRequest.isPending })
         }
-      outcome = try training.run(runner: runner)
-    } catch {
-      // Config and event errors arise on every rank alike; a fit's error on one rank may
-      // strand the others: end the job with it.
-      guard let world, world.size > 1 else { throw error }
-      FileHandle.standardError.write(Data("rank \(rank): error: \(error)\n".utf8))
-      usleep(500_000)
-      world.abort(code: 1)
-    }
-    if world != nil { MPIRuntime.finalize() }
-    switch outcome {
-    case .finished:
-      if !json {
-        print("results in \((runDir as NSString).appendingPathComponent("results.csv"))")
+      switch try training.run(runner: runner) {
+      case .finished:
+        if !json {
+          print("results in \((runDir as NSString).appendingPathComponent("results.csv"))")
+        }
+      case .stopped(let recorded, let total):
+        // runOnRanks prints it on rank 0 and exits 75.
+        throw TrainingError(
+          "stopped on request with \(recorded) of \(total) fits recorded in "
+            + "\((runDir as NSString).appendingPathComponent(FitRecords.fileName)); run the "
+            + "same command to resume", kind: .interrupted(checkpoint: nil))
+      case .handedOut: break
       }
-    case .stopped(let recorded, let total):
-      print(
-        "stopped on request with \(recorded) of \(total) fits recorded in "
-          + "\((runDir as NSString).appendingPathComponent(FitRecords.fileName)); run the same "
-          + "command to resume")
-      throw ExitCode(StopRequest.exitCode)
-    case .handedOut: break
     }
   }
 }

@@ -11,10 +11,13 @@ import Training
 /// Rank 0 alone writes. SIGTERM or SIGUSR1 (SLURM before a time limit or preemption) make
 /// every rank finish its step and rank 0 checkpoint; the job then exits with
 /// `StopRequest.exitCode` (75). Any other failure on any rank ends the whole job with that
-/// rank's message, so no rank waits forever.
-func runOnRanks(_ body: (Communicator?) throws -> Void) throws {
+/// rank's message, so no rank waits forever. `concurrentThreads` is for bodies that call
+/// MPI from a second thread (rank 0's coordinator).
+func runOnRanks(concurrentThreads: Bool = false, _ body: (Communicator?) throws -> Void) throws {
   StopRequest.install()
-  let world = MPIRuntime.isLaunchedByLauncher ? try MPIRuntime.initialize() : nil
+  let world =
+    MPIRuntime.isLaunchedByLauncher
+    ? try MPIRuntime.initialize(concurrentThreads: concurrentThreads) : nil
   ComputeReport.log(rank: world?.rank ?? 0)
   do {
     try body(world)
