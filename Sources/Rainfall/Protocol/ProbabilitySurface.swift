@@ -178,8 +178,6 @@ public struct ProbabilitySurface: Sendable {
         y: .init(title: amount.axisTitle, first: amounts.first!, last: amounts.last!),
         title: title, ramp: .yellowOrangeRed, unit: "probability")
     } catch { throw RainfallError(error.path, error.message) }
-    do { try AtomicFile.write(Data(csv.utf8), to: base + ".csv") } catch {
-      throw RainfallError(base + ".csv", error.message)
-    }
+    try RunFiles.write(csv, to: base + ".csv")
   }
 }

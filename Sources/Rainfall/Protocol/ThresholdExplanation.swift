@@ -16,13 +16,10 @@ public enum ThresholdExplanation {
   public static func run(
     runDirectory: String, events: EventSet, model name: String = "xgboost", out: String
   ) throws(RainfallError) -> [(feature: String, meanAbsolute: Double)] {
-    func join(_ base: String, _ parts: String...) -> String {
-      parts.reduce(base) { ($0 as NSString).appendingPathComponent($1) }
-    }
-    let split = try TestSplit.read(join(runDirectory, TestSplit.fileName))
+    let split = try TestSplit.read(RunFiles.path(runDirectory, TestSplit.fileName))
     guard split.rows.allSatisfy({ $0 >= 0 && $0 < events.table.rows }) else {
       throw RainfallError(
-        join(runDirectory, TestSplit.fileName),
+        RunFiles.path(runDirectory, TestSplit.fileName),
         "test rows beyond the event set's \(events.table.rows)")
     }
     let (model, encoder, modelPath) = try TrainedModel.load(runDirectory: runDirectory, name: name)
@@ -37,8 +34,8 @@ public enum ThresholdExplanation {
     let columns = names.count
     do {
       try NumPyArray(shape: [x.rows, columns + 1], values: contributions.values).write(
-        to: join(out, "shap.npy"))
-    } catch { throw RainfallError(join(out, "shap.npy"), "\(error)") }
+        to: RunFiles.path(out, "shap.npy"))
+    } catch { throw RainfallError(RunFiles.path(out, "shap.npy"), "\(error)") }
     var meanAbsolute = [Double](repeating: 0, count: columns)
     var shap: [[Float]] = []
     var scaled: [[Float]] = []
@@ -101,13 +98,9 @@ public enum ThresholdExplanation {
           title: "Partial dependence, \(name)")
       ),
     ]
-    for (file, text) in files {
-      do { try AtomicFile.write(Data(text.utf8), to: join(out, file)) } catch {
-        throw RainfallError(join(out, file), error.message)
-      }
-    }
+    for (file, text) in files { try RunFiles.write(text, to: RunFiles.path(out, file)) }
     let averaged = ProbabilitySurface.averagedRows(of: test)
-    let testRows = join(runDirectory, TestSplit.fileName)
+    let testRows = RunFiles.path(runDirectory, TestSplit.fileName)
     let grid = try ProbabilitySurface.grid(for: test, source: testRows)
     let rowsNote =
       averaged.rows < test.rows

@@ -305,8 +305,8 @@ public final class ThresholdTraining: @unchecked Sendable {
     reported(law)
     results.append(law)
 
-    try write(grid, to: path("grid.csv"))
-    try write(Self.resultsTable(results), to: path("results.csv"))
+    try RunFiles.write(grid, to: path("grid.csv"))
+    try RunFiles.write(Self.resultsTable(results), to: path("results.csv"))
     let bestModel = results.max { $0.auc.mean < $1.auc.mean }!
     var mcnemar = "model,other,only_model_right,only_other_right,chi2,p\n"
     for other in results where other.model != bestModel.model {
@@ -316,10 +316,10 @@ public final class ThresholdTraining: @unchecked Sendable {
         "\(bestModel.model),\(other.model),\(test.onlyFirstRight),\(test.onlySecondRight),"
         + "\(test.chiSquared),\(test.p)\n"
     }
-    try write(mcnemar, to: path("mcnemar.csv"))
-    try write(ROCFigure.svg(testCurves, title: "ROC, test set"), to: path("roc_test.svg"))
-    try write(Self.json(bestModel) + "\n", to: path("best.json"))
-    try write(
+    try RunFiles.write(mcnemar, to: path("mcnemar.csv"))
+    try RunFiles.write(ROCFigure.svg(testCurves, title: "ROC, test set"), to: path("roc_test.svg"))
+    try RunFiles.write(Self.json(bestModel) + "\n", to: path("best.json"))
+    try RunFiles.write(
       Self.json(TestSplit(rows: repetitions[0].test, threshold: config.threshold)) + "\n",
       to: path(TestSplit.fileName))
     return .finished(results)
@@ -444,19 +444,13 @@ public final class ThresholdTraining: @unchecked Sendable {
   }
 
   func path(_ parts: String...) -> String {
-    parts.reduce(runDirectory) { ($0 as NSString).appendingPathComponent($1) }
+    NSString.path(withComponents: [runDirectory] + parts)
   }
 
   private func makeDirectory(_ directory: String) throws(RainfallError) {
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch { throw RainfallError(directory, "cannot create the directory") }
-  }
-
-  private func write(_ text: String, to file: String) throws(RainfallError) {
-    do { try AtomicFile.write(Data(text.utf8), to: file) } catch {
-      throw RainfallError(file, error.message)
-    }
   }
 
   static func json(_ value: some Encodable) -> String {

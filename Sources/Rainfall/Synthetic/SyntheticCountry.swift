@@ -129,9 +129,7 @@ public enum SyntheticCountry {
         + String(format: ",%.6f\n", p)
     }
     let cataloguePath = (directory as NSString).appendingPathComponent("catalogue.csv")
-    do { try AtomicFile.write(Data(catalogue.utf8), to: cataloguePath) } catch {
-      throw RainfallError(cataloguePath, error.message)
-    }
+    try RunFiles.write(catalogue, to: cataloguePath)
     let manifest = CountryManifest(
       specification: s, regions: regions, staticNames: staticNames, classes: classes,
       latent: latent, landslides: drawn,

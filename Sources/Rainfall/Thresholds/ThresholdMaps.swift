@@ -82,8 +82,9 @@ public enum ThresholdMaps {
     let sites = SiteThreshold.sites(
       of: crossings, events: events, locations: locations, levels: search.levels.count)
     let summary = ThresholdSummary(search: search, crossings: crossings, sites: sites)
-    try write(SiteThreshold.csv(sites, levels: search.levels), to: join(out, "thresholds.csv"))
-    try write(json(summary), to: join(out, "thresholds.json"))
+    try RunFiles.write(
+      SiteThreshold.csv(sites, levels: search.levels), to: RunFiles.path(out, "thresholds.csv"))
+    try RunFiles.write(json(summary), to: RunFiles.path(out, "thresholds.json"))
     let grid: ThresholdMapGrid
     if let maskGrid { grid = maskGrid } else { grid = try .covering(sites.map(\.location)) }
     let krigingStart = clock.now
@@ -151,7 +152,7 @@ public enum ThresholdMaps {
       let file = "threshold_p\(ThresholdLevel.percent(level)).tif"
       do {
         try writeGeoTIFF(
-          path: join(out, file), grid: grid.grid,
+          path: RunFiles.path(out, file), grid: grid.grid,
           bands: [
             RasterBand(description: "rainfall threshold at P >= \(level) (mm)", values: threshold),
             RasterBand(description: "kriging variance (mm^2)", values: variance),
@@ -169,7 +170,7 @@ public enum ThresholdMaps {
     let lowest = maps.map(\.minimum).filter(\.isFinite).min() ?? 0
     let highest = maps.map(\.maximum).filter(\.isFinite).max() ?? 1
     for (map, values) in zip(maps, estimates) {
-      let path = join(out, pngName(map.file))
+      let path = RunFiles.path(out, pngName(map.file))
       do {
         try QuickLook.write(
           path: path, values: values, width: grid.grid.width, height: grid.grid.height,
@@ -177,7 +178,8 @@ public enum ThresholdMaps {
           style: .continuous(.viridis, range: Float(lowest)...Float(highest), unit: "mm"))
       } catch { throw RainfallError(error.path, error.message) }
     }
-    try write(json(maps.map(VariogramRecord.init)), to: join(out, "variogram.json"))
+    try RunFiles.write(
+      json(maps.map(VariogramRecord.init)), to: RunFiles.path(out, "variogram.json"))
     return (maps, skipped)
   }
 
@@ -271,13 +273,4 @@ public enum ThresholdMaps {
     return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self) + "\n"
   }
 
-  static func write(_ text: String, to path: String) throws(RainfallError) {
-    do { try AtomicFile.write(Data(text.utf8), to: path) } catch {
-      throw RainfallError(path, error.message)
-    }
-  }
-
-  static func join(_ base: String, _ parts: String...) -> String {
-    parts.reduce(base) { ($0 as NSString).appendingPathComponent($1) }
-  }
 }
