@@ -17,6 +17,32 @@ import Testing
     return country
   }
 
+  /// The small country's events, cut by configs/rainfall.yaml's rules.
+  static func events(in root: URL) throws -> URL {
+    let country = try country(in: root)
+    let events = root.appendingPathComponent("events")
+    let cut = try Launcher.landslide(
+      "rainfall", "events", "--config", "configs/rainfall.yaml", "--data", country.path, "--out",
+      events.path)
+    try #require(cut.status == 0, "\(cut.standardError)")
+    return events
+  }
+
+  /// A training config with one point per model but XGBoost's `xgboost` grid.
+  static func trainingConfig(in root: URL, repetitions: Int, xgboost: String) throws -> URL {
+    let config = root.appendingPathComponent("train.yaml")
+    try """
+    training:
+      repetitions: \(repetitions)
+      models:
+        xgboost: \(xgboost)
+        lightgbm: {n_estimators: [20], num_leaves: [7]}
+        random_forest: {n_estimators: [10], max_depth: [8]}
+        logistic_regression: {C: [1], penalty: [l2]}
+    """.write(to: config, atomically: true, encoding: .utf8)
+    return config
+  }
+
   struct Record: Decodable {
     struct Count: Decodable, Equatable {
       let region: String
@@ -97,22 +123,9 @@ import Testing
   @Test func trainComparesEveryModel() throws {
     let root = try TestPaths.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }
-    let country = try Self.country(in: root)
-    let events = root.appendingPathComponent("events")
-    let cut = try Launcher.landslide(
-      "rainfall", "events", "--config", "configs/rainfall.yaml", "--data", country.path, "--out",
-      events.path)
-    try #require(cut.status == 0, "\(cut.standardError)")
-    let config = root.appendingPathComponent("train.yaml")
-    try """
-    training:
-      repetitions: 2
-      models:
-        xgboost: {n_estimators: [20], max_depth: [3]}
-        lightgbm: {n_estimators: [20], num_leaves: [7]}
-        random_forest: {n_estimators: [10], max_depth: [8]}
-        logistic_regression: {C: [1], penalty: [l2]}
-    """.write(to: config, atomically: true, encoding: .utf8)
+    let events = try Self.events(in: root)
+    let config = try Self.trainingConfig(
+      in: root, repetitions: 2, xgboost: "{n_estimators: [20], max_depth: [3]}")
     let run = root.appendingPathComponent("run")
     let trained = try Launcher.landslide(
       "rainfall", "train", "--config", config.path, "--events", events.path, "--run-dir",

@@ -13,22 +13,9 @@ import Testing
   /// The small country's events and a grid of 4 XGBoost points (2 repetitions: 40 fits
   /// with the others' 30).
   static func prepare(in root: URL) throws -> (events: URL, config: URL) {
-    let country = try RainfallCommandTests.country(in: root)
-    let events = root.appendingPathComponent("events")
-    let cut = try Launcher.landslide(
-      "rainfall", "events", "--config", "configs/rainfall.yaml", "--data", country.path, "--out",
-      events.path)
-    try #require(cut.status == 0, "\(cut.standardError)")
-    let config = root.appendingPathComponent("train.yaml")
-    try """
-    training:
-      repetitions: 2
-      models:
-        xgboost: {n_estimators: [20, 40], max_depth: [3, 6]}
-        lightgbm: {n_estimators: [20], num_leaves: [7]}
-        random_forest: {n_estimators: [10], max_depth: [8]}
-        logistic_regression: {C: [1], penalty: [l2]}
-    """.write(to: config, atomically: true, encoding: .utf8)
+    let events = try RainfallCommandTests.events(in: root)
+    let config = try RainfallCommandTests.trainingConfig(
+      in: root, repetitions: 2, xgboost: "{n_estimators: [20, 40], max_depth: [3, 6]}")
     return (events, config)
   }
 
@@ -116,16 +103,8 @@ extension SlurmJobTests {
     let root = try TestPaths.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }
     let country = try RainfallCommandTests.country(in: root)
-    let config = root.appendingPathComponent("rainfall.yaml")
-    try """
-    training:
-      repetitions: 1
-      models:
-        xgboost: {n_estimators: [20, 40], max_depth: [3]}
-        lightgbm: {n_estimators: [20], num_leaves: [7]}
-        random_forest: {n_estimators: [10], max_depth: [8]}
-        logistic_regression: {C: [1], penalty: [l2]}
-    """.write(to: config, atomically: true, encoding: .utf8)
+    let config = try RainfallCommandTests.trainingConfig(
+      in: root, repetitions: 1, xgboost: "{n_estimators: [20, 40], max_depth: [3]}")
     let run = root.appendingPathComponent("run")
     let output = root.appendingPathComponent("rainfall.out")
     let finished = try cluster.run(
