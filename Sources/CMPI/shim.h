@@ -23,5 +23,6 @@ static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int cmpi_undefined(void) { return MPI_UNDEFINED; }
 static inline int cmpi_any_source(void) { return MPI_ANY_SOURCE; }
+static inline MPI_Request cmpi_request_null(void) { return MPI_REQUEST_NULL; }
 
 #endif

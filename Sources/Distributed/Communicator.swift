@@ -77,6 +77,21 @@ public final class Communicator: @unchecked Sendable {
       "MPI_Allreduce of \(buffer.count) elements on rank \(rank)")
   }
 
+  /// Starts combining `buffer` element-wise across all ranks (MPI_Iallreduce, in place) and
+  /// returns at once; the buffer must stay untouched until the reduction completes. Every
+  /// rank starts its reductions on this communicator in the same order.
+  public func startAllReduce<T: MPIScalar>(
+    _ buffer: UnsafeMutableBufferPointer<T>, _ operation: ReductionOperation
+  ) throws(MPIError) -> PendingReduction {
+    var request = cmpi_request_null()
+    try check(
+      MPI_Iallreduce(
+        cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), T.mpiDatatype,
+        operation.mpiOp, handle, &request),
+      "MPI_Iallreduce of \(buffer.count) elements on rank \(rank)")
+    return PendingReduction(request: request, count: buffer.count, rank: rank)
+  }
+
   /// Array convenience for `allReduce(_:_:)`.
   public func allReduce<T: MPIScalar>(_ values: inout [T], _ operation: ReductionOperation)
     throws(MPIError)
@@ -192,6 +207,40 @@ public final class Communicator: @unchecked Sendable {
   public func abort(code: Int32) -> Never {
     MPI_Abort(handle, code)
     exit(code)
+  }
+}
+
+/// A non-blocking all-reduce under way. `isComplete` also moves MPI's progress engine on,
+/// which, without a progress thread, is what lets the transfer advance between compute.
+public struct PendingReduction {
+  private var request: MPI_Request?
+  private let count: Int
+  private let rank: Int
+
+  init(request: MPI_Request?, count: Int, rank: Int) {
+    self.request = request
+    self.count = count
+    self.rank = rank
+  }
+
+  /// A reduction that needs no waiting for (MPI_REQUEST_NULL).
+  public static var completed: PendingReduction {
+    PendingReduction(request: cmpi_request_null(), count: 0, rank: -1)
+  }
+
+  /// Whether the result is in the buffer (MPI_Test).
+  public mutating func isComplete() throws(MPIError) -> Bool {
+    guard request != cmpi_request_null() else { return true }
+    var flag: Int32 = 0
+    try check(MPI_Test(&request, &flag, nil), "MPI_Test of an all-reduce on rank \(rank)")
+    return flag != 0
+  }
+
+  /// Blocks until the result is in the buffer (MPI_Wait).
+  public mutating func wait() throws(MPIError) {
+    guard request != cmpi_request_null() else { return }
+    try check(
+      MPI_Wait(&request, nil), "MPI_Wait of an all-reduce of \(count) elements on rank \(rank)")
   }
 }
 

@@ -57,10 +57,15 @@ struct Bench: ParsableCommand {
 
   @Flag(
     help: """
-      Under mpirun: time averaging the susceptibility network's gradients (--blocks) across \
-      the ranks, bucketed as training does it, against one bare MPI_Allreduce of the same bytes.
+      Under mpirun: train the susceptibility network (--blocks; --batch is the global batch) \
+      data-parallel and report how long a step waits for the gradient all-reduce that runs \
+      behind backward, beside one bare MPI_Allreduce of the same bytes; the overlapped \
+      averages are checked against blocking ones.
       """)
   var allreduce = false
+
+  @Option(name: .customLong("bucket-mb"), help: "Gradient bucket size in MB for --allreduce.")
+  var bucketMB = 25
 
   @Flag(help: "Print one JSON object per line and network.")
   var json = false
@@ -88,7 +93,8 @@ struct Bench: ParsableCommand {
     try AllocationCounter.preloadIfAvailable()
     ThreadPool.shared.threadCount = threads
     if allreduce {
-      try Self.allReduceTimes(blocks: blockCounts)
+      guard let result = try dataParallelResult() else { return }
+      print(json ? Self.encodedLine(result) : result.line)
       return
     }
     if let shards {
@@ -120,7 +126,7 @@ struct Bench: ParsableCommand {
     }
     let result = measure(network)
     if json {
-      print(result.json)
+      print(Self.encodedLine(result))
     } else {
       print(rowOnly ? result.row : BenchResult.header + "\n" + result.row)
     }
@@ -261,16 +267,16 @@ struct Bench: ParsableCommand {
   static let defaultSteps: [Network: Int] = [.susceptibility: 5, .density: 30, .transformer: 3]
 
   /// Deterministic inputs in [0, 1), like min–max normalised predictors.
-  static func inputs(_ shape: Shape) -> Tensor {
-    var random = RandomGenerator(seed: 3)
+  static func inputs(_ shape: Shape, seed: UInt64 = 3) -> Tensor {
+    var random = RandomGenerator(seed: seed)
     let tensor = Tensor(zeros: shape)
     for index in 0..<tensor.count { tensor[index] = random.nextUniform() }
     return tensor
   }
 
   /// Binary labels with about 15 % positives, as in the papers' data.
-  static func labels(_ shape: Shape) -> Tensor {
-    var random = RandomGenerator(seed: 4)
+  static func labels(_ shape: Shape, seed: UInt64 = 4) -> Tensor {
+    var random = RandomGenerator(seed: seed)
     let tensor = Tensor(zeros: shape)
     for index in 0..<tensor.count { tensor[index] = random.nextUniform() < 0.15 ? 1 : 0 }
     return tensor
@@ -280,37 +286,6 @@ struct Bench: ParsableCommand {
     var usage = rusage()
     getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
-  }
-
-  /// Milliseconds per gradient average (bucketed, as in training) and per bare all-reduce
-  /// of the same number of floats, best of ten, printed by rank 0.
-  static func allReduceTimes(blocks: [Int]) throws {
-    let world = try MPIRuntime.initialize()
-    defer { MPIRuntime.finalize() }
-    var random = RandomGenerator(seed: 1)
-    let model = SusceptibilityNetwork(
-      SusceptibilityArchitecture(blocksPerStage: blocks), random: &random)
-    let parameters = model.parameters
-    let reducer = GradientReducer(world, parameters: parameters, bucketFloats: 25 << 18)
-    var flat = [Float](repeating: 1, count: model.parameterCount)
-    let clock = ContinuousClock()
-    var (bucketed, bare) = (Double.infinity, Double.infinity)
-    for _ in 0..<10 {
-      try world.barrier()
-      var start = clock.now
-      try reducer.averageGradients()
-      bucketed = min(bucketed, (clock.now - start).seconds)
-      try world.barrier()
-      start = clock.now
-      try world.allReduce(&flat, .sum)
-      bare = min(bare, (clock.now - start).seconds)
-    }
-    guard world.rank == 0 else { return }
-    print(
-      "\(world.size) ranks, \(model.parameterCount) floats (\(model.parameterCount * 4 / 1_000_000) MB): "
-        + String(
-          format: "gradient average %.1f ms, bare MPI_Allreduce %.1f ms", bucketed * 1000,
-          bare * 1000))
   }
 
   /// Normalised training samples assembled per second from memory-mapped shards, on the
@@ -386,16 +361,16 @@ struct BenchResult: Encodable {
       + pad("\(peakRSSMegabytes.rounded(to: 1))", 13) + "\(allocationsPerStep.rounded(to: 1))"
   }
 
-  /// One JSON object with the documented keys.
-  var json: String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try! encoder.encode(self), as: UTF8.self)
-  }
-
 }
 
 extension Bench {
+  /// One JSON object with the documented keys, on one line.
+  static func encodedLine(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try! encoder.encode(value), as: UTF8.self)
+  }
+
   /// `"blas_core":"…","isa":"…"` for the hand-written JSON lines.
   static var computeKeys: String {
     let compute = ComputeReport.current

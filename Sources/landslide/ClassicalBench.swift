@@ -120,7 +120,7 @@ struct ClassicalBench: ParsableCommand {
       threads: threads, fitSeconds: fitSeconds.rounded(to: 6),
       predictSeconds: predictSeconds.rounded(to: 6), auc: auc.rounded(to: 6),
       blasCore: compute.blasCore, isa: compute.isa)
-    if world?.rank ?? 0 == 0 { print(json ? result.json : result.line) }
+    if world?.rank ?? 0 == 0 { print(json ? Bench.encodedLine(result) : result.line) }
   }
 
   /// The model with the benchmark's hyperparameters; the rest are the config's defaults.
@@ -246,11 +246,5 @@ struct ClassicalBenchResult: Encodable {
       + "\(predictSeconds) s for \(queries) queries "
       + "(\(Int((Double(queries) / predictSeconds).rounded())) rows/s), test AUC \(auc); "
       + "\(threads) thread(s), OpenBLAS \(blasCore), \(isa)"
-  }
-
-  var json: String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try! encoder.encode(self), as: UTF8.self)
   }
 }

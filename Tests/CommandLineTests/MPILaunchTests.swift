@@ -54,3 +54,39 @@ import Testing
     #expect(result.standardOutput.contains("GDAL 3."))
   }
 }
+
+/// The gradient all-reduce behind the backward pass, on two real ranks.
+@Suite struct OverlappedReductionTests {
+  struct Report: Decodable {
+    let ranks: Int
+    let buckets: Int
+    let bucketsStartedInBackward: Double
+    let maxDifference: Double
+    let allreduceWaitShare: Double
+  }
+
+  /// With 1 MB buckets the small susceptibility network's gradients travel in several
+  /// buckets; every one starts while backward still runs, and the averages they give are
+  /// bitwise those of one blocking all-reduce of the same gradients.
+  @Test func bucketsStartDuringBackwardAndAverageLikeABlockingAllReduce() throws {
+    let result = try Launcher.run(
+      "/usr/bin/env",
+      [
+        "mpirun", "--oversubscribe", "-np", "2", Launcher.landslidePath, "bench", "--allreduce",
+        "--json", "--threads", "1", "--blocks", "1,1,1,1", "--batch", "4", "--steps", "1",
+        "--warmup", "1", "--bucket-mb", "1",
+      ],
+      environment: DataParallelTests.mpiEnvironment, deadline: Launcher.Deadline.mpi)
+    #expect(result.status == 0, "\(result.standardError)")
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let lines = result.standardOutput.split(separator: "\n").filter { $0.hasPrefix("{") }
+    #expect(lines.count == 1, "one report, from rank 0: \(result.standardOutput)")
+    let report = try decoder.decode(Report.self, from: Data(lines[0].utf8))
+    #expect(report.ranks == 2)
+    #expect(report.buckets > 4)
+    #expect(report.bucketsStartedInBackward == Double(report.buckets))
+    #expect(report.maxDifference == 0)
+    #expect((0...1).contains(report.allreduceWaitShare))
+  }
+}

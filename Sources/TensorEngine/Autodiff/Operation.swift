@@ -131,6 +131,37 @@ extension Operation {
   }
 }
 
+extension Operation {
+  /// Calls `body` with each input of the op (not its output or saved statistics): the
+  /// tensors whose gradients its backward adds to.
+  func forEachInput(_ body: (Tensor) -> Void) {
+    switch self {
+    case .linear(let x, let weight, let bias, _), .conv2d(let x, let weight, let bias, _, _):
+      body(x)
+      body(weight)
+      if let bias { body(bias) }
+    case .batchNorm(let x, let gamma, let beta, _, _, _, _, _, _),
+      .layerNorm(let x, let gamma, let beta, _, _, _):
+      body(x)
+      body(gamma)
+      body(beta)
+    case .maxPool(let x, _, _), .averagePool(let x, _, _), .elementwise(_, let x, _),
+      .softmax(let x, _), .reshape(let x, _), .reduce(let x, _, _, _):
+      body(x)
+    case .binary(_, let a, let b, _), .concat(let a, let b, _, _):
+      body(a)
+      body(b)
+    case .attention(let q, let k, let v, _, _, _):
+      body(q)
+      body(k)
+      body(v)
+    case .loss(_, let prediction, let target, _):
+      body(prediction)
+      body(target)
+    }
+  }
+}
+
 extension Tensor {
   /// This step's gradient, or nil when nothing downstream produced one.
   var liveGradientIfAny: UnsafeMutablePointer<Float>? {

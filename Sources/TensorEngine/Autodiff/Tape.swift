@@ -14,6 +14,8 @@ public final class Tape {
   /// when set, batch norm in training mode normalises with the statistics of the whole
   /// global batch (synchronised batch norm) instead of this replica's rows alone.
   public var crossReplicaSum: ((UnsafeMutableBufferPointer<Float>) -> Void)?
+  /// Told after each op's backward (see `BackwardObserver`); nil runs backward unobserved.
+  public weak var backwardObserver: (any BackwardObserver)?
   /// Floats of im2col scratch a convolution builds at a time (default 16 MiB): bounds the
   /// memory of large convolutions without making the GEMMs too small to run fast.
   public var im2colBudget = 4 << 20
@@ -111,6 +113,14 @@ public final class Tape {
     return view
   }
 
+  /// Ops recorded since the last `reset()`.
+  public var recordedOperationCount: Int { operations.count }
+
+  /// Calls `body` with each recorded op's index and each of its inputs, in recording order.
+  public func forEachRecordedInput(_ body: (_ operation: Int, _ input: Tensor) -> Void) {
+    for index in operations.indices { operations[index].forEachInput { body(index, $0) } }
+  }
+
   func record(_ operation: Operation, producing output: Tensor) {
     if profile != nil {
       let now = clock.now
@@ -134,14 +144,17 @@ public final class Tape {
     } else {
       gradient.fill(1)
     }
-    for operation in operations.reversed() {
-      guard profile != nil else {
+    backwardObserver?.backwardWillStart(self)
+    for index in operations.indices.reversed() {
+      let operation = operations[index]
+      if profile != nil {
+        let start = clock.now
         operation.backward(self)
-        continue
+        profile!.add(operation.profileKind, backward: (clock.now - start).seconds)
+      } else {
+        operation.backward(self)
       }
-      let start = clock.now
-      operation.backward(self)
-      profile!.add(operation.profileKind, backward: (clock.now - start).seconds)
+      backwardObserver?.backwardDidRun(operationAt: index)
     }
     if profile != nil { lastEvent = clock.now }
   }

@@ -198,6 +198,8 @@ public final class TrainingLoop {
     let reducer = communicator.map {
       GradientReducer($0, parameters: module.parameters, bucketFloats: t.bucketMegabytes << 18)
     }
+    tape.backwardObserver = reducer
+    defer { tape.backwardObserver = nil }
     var best = Double.infinity
     var sinceBest = 0
     var order = units
@@ -313,10 +315,10 @@ public final class TrainingLoop {
     if let reducer {
       let seconds = records.filter { $0.stage == task.stage }.reduce(0) { $0 + $1.seconds }
       log(
-        "\(task.label): gradient all-reduce "
+        "\(task.label): waited for the gradient all-reduce "
           + String(
-            format: "%.2f s of %.1f s training (%.1f %%)", reducer.communicationSeconds, seconds,
-            100 * reducer.communicationSeconds / max(seconds, 1e-9)))
+            format: "%.2f s of %.1f s training (%.1f %%)", reducer.waitSeconds, seconds,
+            100 * reducer.waitSeconds / max(seconds, 1e-9)))
     }
     try verifyRanksAgree(module)
   }
