@@ -81,6 +81,10 @@ public final class SusceptibilityNetwork: Module {
   public let headNorm: BatchNorm
   public let architecture: SusceptibilityArchitecture
 
+  /// Input pixels per output cell along each side: the product of the stem's and the
+  /// stages' strides, so a study's mapping units must be this many pixels across.
+  public static let pixelsPerCell = 32
+
   public init(_ architecture: SusceptibilityArchitecture = .init(), random: inout RandomGenerator) {
     self.architecture = architecture
     stem = Conv2D(

@@ -47,6 +47,13 @@ public final class EnsembleTrainer: LoopTrainer {
     config: LandslideConfig, shards: ShardSet, staticCount: Int, metricsPath: String?,
     communicator: Communicator? = nil, log: @escaping (String) -> Void
   ) throws(TrainingError) {
+    guard shards.prepared.cellPixels == SusceptibilityNetwork.pixelsPerCell else {
+      throw TrainingError(
+        "the study has \(shards.prepared.cellPixels) pixels per mapping unit; the "
+          + "susceptibility network maps \(SusceptibilityNetwork.pixelsPerCell) pixels to a unit "
+          + "(build the study with grid.pixels_per_unit: \(SusceptibilityNetwork.pixelsPerCell))",
+        kind: .invalidSetup)
+    }
     self.config = config
     self.shards = shards
     batchSize = config.training.batchSize
