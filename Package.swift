@@ -106,7 +106,8 @@ let package = Package(
     .target(
       name: "GeoData",
       dependencies: [
-        "CGDAL", "TensorEngine", .product(name: "HeapModule", package: "swift-collections"),
+        "CGDAL", "CChecksum", "Configuration", "TensorEngine",
+        .product(name: "HeapModule", package: "swift-collections"),
       ],
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
@@ -159,6 +160,10 @@ let package = Package(
       dependencies: ["TensorEngine", "GeoData", "Configuration", "Evaluation", "Classical"],
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+    // Real study areas from raw inputs (`landslide study build`): grid, terrain, shaking,
+    // rain statistics per period and the inventory; the rain reader is the rainfall layer's.
+    .target(name: "StudyBuild", dependencies: ["GeoData", "Configuration", "Rainfall"]),
+
     // Layer 8: hyperparameter sweeps over groups of ranks, and the rainfall protocol's
     // fits over ranks, coordinated by rank 0.
     .target(
@@ -173,7 +178,7 @@ let package = Package(
       name: "landslide",
       dependencies: [
         "CPUSupport", "TensorEngine", "GeoData", "Waveform", "Models", "Configuration",
-        "Distributed", "Evaluation", "Training", "Classical", "Rainfall", "Sweep",
+        "Distributed", "Evaluation", "Training", "Classical", "Rainfall", "StudyBuild", "Sweep",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -199,6 +204,9 @@ let package = Package(
     .testTarget(
       name: "RainfallTests", dependencies: ["Rainfall", "GeoData", "TestSupport"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "StudyBuildTests",
+      dependencies: ["StudyBuild", "GeoData", "Configuration", "TestSupport"]),
     .testTarget(name: "SweepTests", dependencies: ["Sweep", "Configuration", "TestSupport"]),
     .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),

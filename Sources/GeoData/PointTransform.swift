@@ -12,6 +12,17 @@ public enum PointTransform {
     _ points: [(x: Double, y: Double)], fromWKT sourceWKT: String, toEPSG epsg: Int,
     source: String
   ) throws(RasterError) -> [(x: Double, y: Double)] {
+    try transform(
+      points, fromWKT: sourceWKT, toWKT: RasterGrid.wkt(epsg: epsg), target: "EPSG:\(epsg)",
+      source: source)
+  }
+
+  /// `points` (in the CRS of `sourceWKT`) in the CRS of `targetWKT`, which errors call
+  /// `target`.
+  public static func transform(
+    _ points: [(x: Double, y: Double)], fromWKT sourceWKT: String, toWKT targetWKT: String,
+    target: String = "the grid's CRS", source: String
+  ) throws(RasterError) -> [(x: Double, y: Double)] {
     _ = gdalSetUp
     guard !sourceWKT.isEmpty else {
       throw RasterError(path: source, message: "the points have no CRS to transform from")
@@ -25,8 +36,8 @@ public enum PointTransform {
     guard OSRSetFromUserInput(from, sourceWKT) == OGRERR_NONE else {
       throw RasterError(path: source, message: "GDAL cannot read the CRS \(sourceWKT)")
     }
-    guard OSRImportFromEPSG(to, Int32(epsg)) == OGRERR_NONE else {
-      throw RasterError(path: "EPSG:\(epsg)", message: "unknown EPSG code")
+    guard OSRSetFromUserInput(to, targetWKT) == OGRERR_NONE else {
+      throw RasterError(path: target, message: "GDAL cannot read the CRS \(targetWKT)")
     }
     OSRSetAxisMappingStrategy(from, OAMS_TRADITIONAL_GIS_ORDER)
     OSRSetAxisMappingStrategy(to, OAMS_TRADITIONAL_GIS_ORDER)
@@ -34,8 +45,7 @@ public enum PointTransform {
     CPLErrorReset()
     guard let transformation = OCTNewCoordinateTransformation(from, to) else {
       throw RasterError(
-        path: source,
-        message: GDAL.lastError(or: "no coordinate transformation to EPSG:\(epsg)"))
+        path: source, message: GDAL.lastError(or: "no coordinate transformation to \(target)"))
     }
     defer { OCTDestroyCoordinateTransformation(transformation) }
     var x = points.map(\.x)
@@ -47,7 +57,7 @@ public enum PointTransform {
       throw RasterError(
         path: source,
         message: "point \(failed) (\(points[failed].x), \(points[failed].y)) cannot be "
-          + "transformed to EPSG:\(epsg)")
+          + "transformed to \(target)")
     }
     guard transformed != 0 else {
       throw RasterError(path: source, message: GDAL.lastError(or: "transformation failed"))

@@ -51,6 +51,12 @@ public struct RasterGrid: Equatable, Sendable {
 
   /// A grid in the CRS of an EPSG code, e.g. 32645 for WGS 84 / UTM zone 45N.
   public init(width: Int, height: Int, geoTransform: GeoTransform, epsg: Int) throws(RasterError) {
+    self.init(
+      width: width, height: height, geoTransform: geoTransform, crsWKT: try Self.wkt(epsg: epsg))
+  }
+
+  /// The OGC WKT of an EPSG code's CRS.
+  public static func wkt(epsg: Int) throws(RasterError) -> String {
     _ = gdalSetUp
     let reference = OSRNewSpatialReference(nil)
     defer { OSRDestroySpatialReference(reference) }
@@ -60,8 +66,7 @@ public struct RasterGrid: Equatable, Sendable {
     var wkt: UnsafeMutablePointer<CChar>? = nil
     OSRExportToWkt(reference, &wkt)
     defer { VSIFree(wkt) }
-    self.init(
-      width: width, height: height, geoTransform: geoTransform, crsWKT: String(cString: wkt!))
+    return String(cString: wkt!)
   }
 
   /// Whether two WKT definitions denote the same CRS.

@@ -4,12 +4,17 @@ import Foundation
 /// A raster resampled onto another grid by GDAL's warper (`gdalwarp` as a library): any
 /// CRS, resolution and extent in; the target grid's CRS, origin, pixel size and size out,
 /// nodata (−9999) where the source has no data. Written as a tiled GeoTIFF, atomically.
+/// Every pixel centre is transformed exactly (`-et 0`): gdalwarp's default linear
+/// approximation moves pixels by up to 1/8 of a source pixel, a quarter metre of elevation
+/// on a steep 90 m DEM.
 public enum RasterWarp {
   public enum Resampling: String, Sendable {
     /// Continuous quantities.
     case bilinear
     /// Class codes and 0/1 inventories, which must not be blended.
     case nearest = "near"
+    /// Shares and densities onto coarser cells: the mean of the source pixels each covers.
+    case average
   }
 
   public static func warp(
@@ -31,7 +36,8 @@ public enum RasterWarp {
     let arguments = [
       "-t_srs", grid.crsWKT, "-te", "\(t.originX)", "\(min(yMin, t.originY))", "\(xMax)",
       "\(max(yMin, t.originY))", "-ts", "\(grid.width)", "\(grid.height)", "-r",
-      resampling.rawValue, "-dstnodata", "-9999", "-ot", "Float32", "-of", "GTiff", "-co",
+      resampling.rawValue, "-et", "0", "-dstnodata", "-9999", "-ot", "Float32", "-of", "GTiff",
+      "-co",
       "TILED=YES", "-co", "COMPRESS=DEFLATE", "-overwrite",
     ]
     let temporary = output + ".tmp-\(getpid())"

@@ -16,7 +16,8 @@ struct Landslide: ParsableCommand {
     abstract: "Landslide hazard modelling on clusters: data, training, sweeps and maps.",
     version: version,
     subcommands: [
-      Info.self, ConfigCommand.self, Synth.self, Terrain.self, Prepare.self, Train.self,
+      Info.self, ConfigCommand.self, Synth.self, StudyCommand.self, Terrain.self, Prepare.self,
+      Train.self,
       Sweep.self, Predict.self, Evaluate.self, Bench.self, WaveformCommand.self,
       ClassicalCommand.self, RainfallCommand.self,
     ]

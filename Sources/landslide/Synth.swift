@@ -31,7 +31,7 @@ struct Synth: ParsableCommand {
       .init(seed: seed, widthKm: sizeKm[0], heightKm: sizeKm[1], periods: periods), into: out)
     print(
       "\(out): \(manifest.widthKm) × \(manifest.heightKm) km, \(manifest.periods) periods, "
-        + "\(manifest.staticPredictors.count + manifest.timeVaryingPredictors.count + 1) predictors, seed \(manifest.seed)"
+        + "\(manifest.staticPredictors.count + manifest.timeVaryingPredictors.count + 1) predictors, seed \(seed)"
     )
   }
 }

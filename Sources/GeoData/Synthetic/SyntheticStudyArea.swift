@@ -31,11 +31,7 @@ public enum SyntheticStudyArea {
     }
   }
 
-  /// Static predictor files in SPEC order (the monsoon count is in the manifest).
-  public static let staticPredictors = [
-    "elevation", "slope", "northness", "eastness", "profile_curvature", "plan_curvature", "twi",
-    "distance_to_river", "pga_mean", "pga_std",
-  ]
+  static let staticPredictors = StudyManifest.staticPredictors
 
   /// Monsoons since the earthquake at the end of each period: co-seismic, then post- and
   /// pre-monsoon periods in turn (0, 1, 1, 2, 2, …).

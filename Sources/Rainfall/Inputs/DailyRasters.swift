@@ -123,23 +123,32 @@ public struct DailyRasters {
   /// no raster is an error naming it and the variable. `cells` are grid indices
   /// (row · width + column). Each file is opened once and each band read once.
   public func sample(cells: [Int], from: Day, through: Day) throws(RainfallError) -> [[Float]] {
-    let count = through - from + 1
-    var series = [[Float]](repeating: [Float](repeating: 0, count: count), count: cells.count)
-    var open: (path: String, dataset: RasterDataset)?
-    for offset in 0..<count {
+    for offset in 0...(through - from) where days[from + offset] == nil {
       let day = from + offset
-      guard let (path, band) = days[day] else {
-        var gapEnd = day
-        while gapEnd < through, days[gapEnd + 1] == nil { gapEnd = gapEnd + 1 }
-        throw RainfallError(
-          directory,
-          "no \(variable) raster for \(day)\(gapEnd > day ? "–\(gapEnd)" : "") (the series "
-            + "needs every day from \(from) to \(through); these rasters cover \(first)–\(last) "
-            + "with gaps)")
-      }
+      var gapEnd = day
+      while gapEnd < through, days[gapEnd + 1] == nil { gapEnd = gapEnd + 1 }
+      throw RainfallError(
+        directory,
+        "no \(variable) raster for \(day)\(gapEnd > day ? "–\(gapEnd)" : "") (the series "
+          + "needs every day from \(from) to \(through); these rasters cover \(first)–\(last) "
+          + "with gaps)")
+    }
+    return try sample(cells: cells, days: (0...(through - from)).map { from + $0 })
+  }
+
+  /// Each site's value on each of `days` (all of which have a raster), site-major. With a
+  /// `window`, only it is read and `cells` index it (row · window width + column).
+  public func sample(cells: [Int], days wanted: [Day], window: RasterWindow? = nil)
+    throws(RainfallError) -> [[Float]]
+  {
+    var series = [[Float]](
+      repeating: [Float](repeating: 0, count: wanted.count), count: cells.count)
+    var open: (path: String, dataset: RasterDataset)?
+    for (offset, day) in wanted.enumerated() {
+      let (path, band) = days[day]!
       do {
         if open?.path != path { open = (path, try RasterDataset(path: path)) }
-        let values = try open!.dataset.read(band: band)
+        let values = try open!.dataset.read(band: band, window: window)
         for (site, cell) in cells.enumerated() {
           series[site][offset] = values.valid[cell] ? values.values[cell] : .nan
         }
@@ -148,5 +157,16 @@ public struct DailyRasters {
       }
     }
     return series
+  }
+
+  /// The days from `from` through `through` that have a raster, in order.
+  public func availableDays(from: Day, through: Day) -> [Day] {
+    (0...max(0, through - from)).map { from + $0 }.filter { days[$0] != nil }
+  }
+
+  /// The files holding `wanted` days, each once, in order.
+  public func files(for wanted: [Day]) -> [String] {
+    var seen = Set<String>()
+    return wanted.compactMap { days[$0]?.path }.filter { seen.insert($0).inserted }
   }
 }

@@ -1,0 +1,211 @@
+import Configuration
+import Foundation
+import GeoData
+import TensorEngine
+
+/// `landslide study build`: a real study area from raw inputs, laid out as `prepare`,
+/// `train` and `predict` read it (`study.json`, `predictors/`, `inventory.tif`).
+///
+/// Everything is built in a staging directory beside the output and moved in only once the
+/// whole build has succeeded, `study.json` last, so a failed build leaves what was in the
+/// output untouched. `study.json` records the inputs with their sizes and CRC-32C
+/// checksums and the grid; a build whose record matches the existing one does nothing.
+public enum StudyBuilder {
+  public struct Outcome: Sendable {
+    public var manifest: StudyManifest
+    /// False when the existing study already matched the inputs.
+    public var built: Bool
+  }
+
+  public static func build(
+    _ config: StudyBuildConfig, configFile: String, into output: String,
+    log: (String) -> Void = { _ in }
+  ) throws(RasterError) -> Outcome {
+    guard config.periods.count < Int(UInt8.max) else {
+      throw RasterError(path: configFile, message: "periods: at most 254 periods")
+    }
+    let dem = try RasterDataset(path: config.dem.path)
+    let mean = try RasterDataset(path: config.shaking.mean)
+    let spreadRaster = try RasterDataset(path: config.shaking.std)
+    let rain = try RainStatistics.open(config.rain)
+    let grid = try TargetGrid.resolve(
+      config.grid, dem: (dem.path, dem.grid),
+      inputs: [
+        (mean.path, mean.grid), (spreadRaster.path, spreadRaster.grid), (rain.directory, rain.grid),
+      ])
+    let statistics = try RainStatistics(rain, covering: grid.pixels)
+    let days = try config.periods.map { (period) throws(RasterError) in
+      try statistics.days(of: period, missing: config.rain.missingDays)
+    }
+
+    var inputs = [
+      ("dem", config.dem.path), ("pga_mean", config.shaking.mean),
+      ("pga_std", config.shaking.std),
+    ]
+    switch config.inventory {
+    case .polygons(let path, _, _): inputs.append(("inventory", path))
+    case .raster(let path): inputs.append(("inventory", path))
+    }
+    inputs += statistics.files(for: days.flatMap { $0 }).map { ("rain", $0) }
+    let record = StudyBuildRecord(
+      config: Self.describe(config), epsg: grid.epsg,
+      origin: [grid.units.geoTransform.originX, grid.units.geoTransform.originY],
+      unitMetres: grid.unitMetres, pixelsPerUnit: grid.pixelsPerUnit,
+      periods: config.periods,
+      inputs: try inputs.map { (role, path) throws(RasterError) in
+        try StudyBuildRecord.Input(role: role, path: path)
+      })
+    if let existing = try? StudyManifest.read(study: output), existing.build == record {
+      log("\(output) is up to date with its inputs")
+      return Outcome(manifest: existing, built: false)
+    }
+
+    let staging = output.hasSuffix("/") ? String(output.dropLast()) : output
+    let stage = staging + ".partial-\(getpid())"
+    try? FileManager.default.removeItem(atPath: stage)
+    let predictors = (stage as NSString).appendingPathComponent("predictors")
+    do {
+      try FileManager.default.createDirectory(atPath: predictors, withIntermediateDirectories: true)
+    } catch {
+      throw RasterError(path: stage, message: "cannot create (\(error.localizedDescription))")
+    }
+    defer { try? FileManager.default.removeItem(atPath: stage) }
+    let scratch = (stage as NSString).appendingPathComponent("scratch")
+    try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    func scratchFile(_ name: String) -> String {
+      (scratch as NSString).appendingPathComponent(name)
+    }
+    func predictor(_ name: String) -> String {
+      (predictors as NSString).appendingPathComponent("\(name).tif")
+    }
+
+    log(
+      "grid: EPSG:\(grid.epsg), \(grid.units.width) × \(grid.units.height) units of "
+        + "\(Int(grid.unitMetres)) m, \(grid.pixels.width) × \(grid.pixels.height) pixels")
+    // Terrain from the DEM warped onto the pixels.
+    let warpedDEM = scratchFile("dem.tif")
+    try RasterWarp.warp(config.dem.path, onto: grid.pixels, resampling: .bilinear, to: warpedDEM)
+    let model = try ElevationModel(contentsOf: warpedDEM)
+    guard model.elevation.contains(where: { !$0.isNaN }) else {
+      throw RasterError(path: config.dem.path, message: "no elevation over the study area")
+    }
+    log("terrain from \(config.dem.path)")
+    try TerrainLayers.write(model, riverArea: config.dem.riverAreaKm2 * 1e6, to: predictors)
+
+    // Shaking, in g.
+    log("shaking from \(config.shaking.mean) and \(config.shaking.std)")
+    let pgaMean = try ShakingLayers.warped(
+      config.shaking.mean, onto: grid.pixels, scale: config.shaking.units.toG,
+      scratch: scratchFile("pga_mean.tif"), units: config.shaking.units)
+    var pgaSpread = try ShakingLayers.warped(
+      config.shaking.std, onto: grid.pixels,
+      scale: config.shaking.spread == .ln ? 1 : config.shaking.units.toG,
+      scratch: scratchFile("pga_std.tif"),
+      units: config.shaking.spread == .ln ? nil : config.shaking.units)
+    if config.shaking.spread == .ln { ShakingLayers.lognormalSpread(&pgaSpread, median: pgaMean) }
+    try writeGeoTIFF(
+      path: predictor("pga_mean"), grid: grid.pixels,
+      bands: [RasterBand(description: "peak ground acceleration, mean (g)", values: pgaMean)],
+      noDataValue: Double(TerrainLayers.noData))
+    try writeGeoTIFF(
+      path: predictor("pga_std"), grid: grid.pixels,
+      bands: [RasterBand(description: "peak ground acceleration, spread (g)", values: pgaSpread)],
+      noDataValue: Double(TerrainLayers.noData))
+
+    // Rain per period.
+    let rainMax = try GeoTIFFBandWriter(
+      path: predictor("rain_max"), grid: grid.pixels, bandCount: config.periods.count,
+      noDataValue: Double(TerrainLayers.noData))
+    let rainSpread = try GeoTIFFBandWriter(
+      path: predictor("rain_spread"), grid: grid.pixels, bandCount: config.periods.count,
+      noDataValue: Double(TerrainLayers.noData))
+    for (index, period) in config.periods.enumerated() {
+      log("rain, period \(period.name): \(days[index].count) days")
+      let (maximum, spread) = try statistics.statistics(days: days[index])
+      let native = scratchFile("rain_native.tif")
+      try writeGeoTIFF(
+        path: native, grid: statistics.windowGrid,
+        bands: [
+          RasterBand(description: "max", values: maximum),
+          RasterBand(description: "spread", values: spread),
+        ], noDataValue: Double(TerrainLayers.noData))
+      let warped = scratchFile("rain_warped.tif")
+      try RasterWarp.warp(native, onto: grid.pixels, resampling: .bilinear, to: warped)
+      let dataset = try RasterDataset(path: warped)
+      try rainMax.write(
+        band: index, description: "maximum daily rain (mm), period \(period.name)",
+        values: try dataset.read(band: 0).values)
+      try rainSpread.write(
+        band: index, description: "2.5–97.5 % spread of daily rain (mm), period \(period.name)",
+        values: try dataset.read(band: 1).values)
+    }
+    try rainMax.finish()
+    try rainSpread.finish()
+
+    // The inventory on the units.
+    let inventory: [[Float]]
+    switch config.inventory {
+    case .polygons(let path, let layer, let field):
+      log("inventory polygons from \(path)")
+      inventory = try InventoryRaster.rasterize(
+        path: path, layer: layer, field: field, periods: config.periods, onto: grid)
+    case .raster(let path):
+      inventory = try InventoryRaster.warped(
+        path, periods: config.periods.count, onto: grid.units, scratch: scratchFile("inventory.tif")
+      )
+    }
+    try writeGeoTIFF(
+      path: (stage as NSString).appendingPathComponent("inventory.tif"), grid: grid.units,
+      bands: zip(config.periods, inventory).map {
+        RasterBand(
+          description: "cumulative landslide area (% of cell), period \($0.name)", values: $1)
+      })
+
+    let manifest = StudyManifest(
+      seed: nil, widthKm: grid.units.width, heightKm: grid.units.height,
+      periods: config.periods.count, cellPixels: grid.pixelsPerUnit, epsg: grid.epsg,
+      epicentre: nil,
+      monsoons: monsoonCounts(config.periods, eventDate: config.eventDate, season: config.monsoon),
+      staticPredictors: StudyManifest.staticPredictors,
+      timeVaryingPredictors: ["rain_max", "rain_spread"], build: record)
+    try? FileManager.default.removeItem(atPath: scratch)
+    try manifest.write(to: (stage as NSString).appendingPathComponent("study.json"))
+    try commit(stage, to: staging)
+    return Outcome(manifest: manifest, built: true)
+  }
+
+  /// Moves the staged study into `output`: the whole directory when there is none yet,
+  /// else file by file (each rename atomic), `study.json` last.
+  static func commit(_ stage: String, to output: String) throws(RasterError) {
+    let manager = FileManager.default
+    if !manager.fileExists(atPath: output) {
+      guard rename(stage, output) == 0 else {
+        throw RasterError(path: output, message: "cannot move the built study into place")
+      }
+      return
+    }
+    let files = (manager.subpaths(atPath: stage) ?? []).filter { path in
+      var isDirectory: ObjCBool = false
+      manager.fileExists(
+        atPath: (stage as NSString).appendingPathComponent(path), isDirectory: &isDirectory)
+      return !isDirectory.boolValue
+    }.sorted { a, b in (a == "study.json" ? 1 : 0, a) < (b == "study.json" ? 1 : 0, b) }
+    try? manager.removeItem(atPath: (output as NSString).appendingPathComponent("study.json"))
+    for file in files {
+      let target = (output as NSString).appendingPathComponent(file)
+      try? manager.createDirectory(
+        atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      guard rename((stage as NSString).appendingPathComponent(file), target) == 0 else {
+        throw RasterError(path: target, message: "cannot move the built file into place")
+      }
+    }
+  }
+
+  /// The config as the record keeps it: what a rebuild must match besides the inputs.
+  static func describe(_ config: StudyBuildConfig) -> String {
+    var text = "\(config.grid) | river \(config.dem.riverAreaKm2) | \(config.shaking.units) "
+    text += "\(config.shaking.spread) | \(config.rain.missingDays) | \(config.eventDate) | "
+    text += "\(config.monsoon.start)–\(config.monsoon.end) | \(config.inventory)"
+    return text
+  }
+}
