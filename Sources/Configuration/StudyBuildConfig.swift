@@ -75,6 +75,8 @@ public struct StudyGridConfig: Equatable, Sendable {
   public var origin: [Double]?
   /// Width and height in units, with `origin`.
   public var sizeUnits: [Int]?
+  /// Polygons (any OGR file) outside which every predictor is nodata; nil: the whole grid.
+  public var areaOfInterest: String?
 
   public init() {}
 
@@ -90,6 +92,8 @@ public struct StudyGridConfig: Equatable, Sendable {
     grid.sizeUnits = try section.intList(
       "size_units", default: [], count: 0...2, range: 1...100_000)
     if grid.sizeUnits!.isEmpty { grid.sizeUnits = nil }
+    grid.areaOfInterest = try RainfallFilesConfig.path(
+      "area_of_interest", in: &section, required: false)
     guard (grid.origin == nil) == (grid.sizeUnits == nil) else {
       throw section.error(
         .conflictingKeys, "origin", at: originNode ?? section.node,

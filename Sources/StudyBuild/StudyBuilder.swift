@@ -46,6 +46,7 @@ public enum StudyBuilder {
     case .polygons(let path, _, _): inputs.append(("inventory", path))
     case .raster(let path): inputs.append(("inventory", path))
     }
+    if let path = config.grid.areaOfInterest { inputs.append(("area_of_interest", path)) }
     inputs += statistics.files(for: days.flatMap { $0 }).map { ("rain", $0) }
     let record = StudyBuildRecord(
       config: Self.describe(config), epsg: grid.epsg,
@@ -60,8 +61,8 @@ public enum StudyBuilder {
       return Outcome(manifest: existing, built: false)
     }
 
-    let staging = output.hasSuffix("/") ? String(output.dropLast()) : output
-    let stage = staging + ".partial-\(getpid())"
+    let target = output.hasSuffix("/") ? String(output.dropLast()) : output
+    let stage = target + ".partial-\(getpid())"
     try? FileManager.default.removeItem(atPath: stage)
     let predictors = (stage as NSString).appendingPathComponent("predictors")
     do {
@@ -85,7 +86,16 @@ public enum StudyBuilder {
     // Terrain from the DEM warped onto the pixels.
     let warpedDEM = scratchFile("dem.tif")
     try RasterWarp.warp(config.dem.path, onto: grid.pixels, resampling: .bilinear, to: warpedDEM)
-    let model = try ElevationModel(contentsOf: warpedDEM)
+    // Outside the area of interest every predictor is nodata.
+    let inside = try config.grid.areaOfInterest.map { (path) throws(RasterError) in
+      try PolygonRasterizer.rasterize(path: path, onto: grid.pixels).map { $0 > 0 }
+    }
+    func masked(_ values: [Float]) -> [Float] {
+      guard let inside else { return values }
+      return zip(values, inside).map { $1 ? $0 : .nan }
+    }
+    let warped = try ElevationModel(contentsOf: warpedDEM)
+    let model = ElevationModel(grid: warped.grid, elevation: masked(warped.elevation))
     guard model.elevation.contains(where: { !$0.isNaN }) else {
       throw RasterError(path: config.dem.path, message: "no elevation over the study area")
     }
@@ -94,14 +104,16 @@ public enum StudyBuilder {
 
     // Shaking, in g.
     log("shaking from \(config.shaking.mean) and \(config.shaking.std)")
-    let pgaMean = try ShakingLayers.warped(
-      config.shaking.mean, onto: grid.pixels, scale: config.shaking.units.toG,
-      scratch: scratchFile("pga_mean.tif"), units: config.shaking.units)
-    var pgaSpread = try ShakingLayers.warped(
-      config.shaking.std, onto: grid.pixels,
-      scale: config.shaking.spread == .ln ? 1 : config.shaking.units.toG,
-      scratch: scratchFile("pga_std.tif"),
-      units: config.shaking.spread == .ln ? nil : config.shaking.units)
+    let pgaMean = masked(
+      try ShakingLayers.warped(
+        config.shaking.mean, onto: grid.pixels, scale: config.shaking.units.toG,
+        scratch: scratchFile("pga_mean.tif"), units: config.shaking.units))
+    var pgaSpread = masked(
+      try ShakingLayers.warped(
+        config.shaking.std, onto: grid.pixels,
+        scale: config.shaking.spread == .ln ? 1 : config.shaking.units.toG,
+        scratch: scratchFile("pga_std.tif"),
+        units: config.shaking.spread == .ln ? nil : config.shaking.units))
     if config.shaking.spread == .ln { ShakingLayers.lognormalSpread(&pgaSpread, median: pgaMean) }
     try writeGeoTIFF(
       path: predictor("pga_mean"), grid: grid.pixels,
@@ -134,10 +146,10 @@ public enum StudyBuilder {
       let dataset = try RasterDataset(path: warped)
       try rainMax.write(
         band: index, description: "maximum daily rain (mm), period \(period.name)",
-        values: try dataset.read(band: 0).values)
+        values: masked(try dataset.read(band: 0).values))
       try rainSpread.write(
         band: index, description: "2.5–97.5 % spread of daily rain (mm), period \(period.name)",
-        values: try dataset.read(band: 1).values)
+        values: masked(try dataset.read(band: 1).values))
     }
     try rainMax.finish()
     try rainSpread.finish()
@@ -170,7 +182,7 @@ public enum StudyBuilder {
       timeVaryingPredictors: ["rain_max", "rain_spread"], build: record)
     try? FileManager.default.removeItem(atPath: scratch)
     try manifest.write(to: (stage as NSString).appendingPathComponent("study.json"))
-    try commit(stage, to: staging)
+    try commit(stage, to: target)
     return Outcome(manifest: manifest, built: true)
   }
 
@@ -201,7 +213,8 @@ public enum StudyBuilder {
     }
   }
 
-  /// The config as the record keeps it: what a rebuild must match besides the inputs.
+  /// The config's settings as the record keeps them (Swift's own rendering of the values):
+  /// what a rebuild must match besides the inputs' checksums.
   static func describe(_ config: StudyBuildConfig) -> String {
     var text = "\(config.grid) | river \(config.dem.riverAreaKm2) | \(config.shaking.units) "
     text += "\(config.shaking.spread) | \(config.rain.missingDays) | \(config.eventDate) | "

@@ -187,3 +187,36 @@ struct WorkedExampleTests {
     #expect(grid.pixels.width == 220 * 32 && grid.pixelsPerUnit == 32)
   }
 }
+
+extension StudyBuildTests {
+  /// Outside the area-of-interest polygon (the west half, in UTM) every predictor is
+  /// nodata; inside, values are those of the whole build.
+  @Test func outsideTheAreaOfInterestPredictorsAreNodata() throws {
+    let root = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let inputs = try StudyInputs(in: root)
+    try #"""
+    {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32645"}},
+     "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates":
+      [[[299000, 3111000], [303000, 3111000], [303000, 3104000], [299000, 3104000], [299000, 3111000]]]}}]}
+    """#.write(to: root.appendingPathComponent("aoi.geojson"), atomically: true, encoding: .utf8)
+    let grid =
+      "  epsg: 32645\n  pixels_per_unit: 8\n  origin: [300000, 3110000]\n  size_units: [6, 5]\n"
+      + "  area_of_interest: aoi.geojson"
+    try inputs.config(grid: grid).write(to: inputs.configURL, atomically: true, encoding: .utf8)
+    let out = root.appendingPathComponent("study")
+    _ = try Self.build(inputs, out: out)
+    for name in ["elevation", "slope", "pga_mean", "pga_std", "rain_max", "rain_spread"] {
+      let values = try RasterDataset(
+        path: out.appendingPathComponent("predictors/\(name).tif").path
+      ).read(band: 0)
+      for row in [0, 20, 39] {
+        // Pixel columns 0–23 lie west of x = 303,000 m.
+        #expect(!values[2, row].isNaN && !values[21, row].isNaN, "\(name) row \(row)")
+        #expect(values[24, row].isNaN && values[47, row].isNaN, "\(name) row \(row)")
+      }
+    }
+    let roles = try StudyManifest.read(study: out.path).build?.inputs.map(\.role) ?? []
+    #expect(roles.contains("area_of_interest"))
+  }
+}
