@@ -33,9 +33,10 @@ enum Launcher {
   /// to files rather than pipes so that a chatty child can never block on a full pipe.
   static func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-    deadline: TimeInterval = Deadline.command
+    unsetting: Set<String> = [], deadline: TimeInterval = Deadline.command
   ) throws -> Result {
-    try ChildProcess.run(executable, arguments, environment: environment, deadline: deadline)
+    try ChildProcess.run(
+      executable, arguments, environment: environment, unsetting: unsetting, deadline: deadline)
   }
 
   static func landslide(_ arguments: String..., deadline: TimeInterval = Deadline.command)

@@ -79,13 +79,14 @@ public final class ChildProcess {
   private var waitStatus: Int32?
 
   /// Starts `executable` (an absolute path) with `arguments`, in `directory`, with the test
-  /// runner's environment plus `environment`. Standard input is /dev/null; standard output
+  /// runner's environment plus `environment`, less the variables in `unsetting`. Standard input is /dev/null; standard output
   /// goes to `standardOutput`, standard error to `standardError` (or the same file when it
   /// is nil), both truncated first. The child starts with no signal blocked and default
   /// signal dispositions, rather than the test runner's.
   public static func start(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-    directory: URL = TestPaths.repositoryRoot, standardOutput: URL, standardError: URL? = nil
+    unsetting: Set<String> = [], directory: URL = TestPaths.repositoryRoot,
+    standardOutput: URL, standardError: URL? = nil
   ) throws -> ChildProcess {
     let commandLine = ([executable] + arguments).map(Self.quoted).joined(separator: " ")
     var actions = posix_spawn_file_actions_t()
@@ -135,6 +136,7 @@ public final class ChildProcess {
     }
 
     let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+      .filter { !unsetting.contains($0.key) }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
@@ -157,12 +159,14 @@ public final class ChildProcess {
   /// the output so far) when the deadline passes.
   public static func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-    directory: URL = TestPaths.repositoryRoot, deadline: TimeInterval
+    unsetting: Set<String> = [], directory: URL = TestPaths.repositoryRoot,
+    deadline: TimeInterval
   ) throws -> LaunchResult {
     let folder = try TestPaths.temporaryDirectory("launch")
     defer { try? FileManager.default.removeItem(at: folder) }
     let child = try start(
-      executable, arguments, environment: environment, directory: directory,
+      executable, arguments, environment: environment, unsetting: unsetting,
+      directory: directory,
       standardOutput: folder.appendingPathComponent("stdout"),
       standardError: folder.appendingPathComponent("stderr"))
     let status = try child.wait(deadline: deadline)
