@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import GeoData
+import Rainfall
 import TensorEngine
 
 /// `landslide study build`: a real study area from raw inputs, laid out as `prepare`,
@@ -62,117 +63,19 @@ public enum StudyBuilder {
     }
 
     let target = output.hasSuffix("/") ? String(output.dropLast()) : output
-    let stage = target + ".partial-\(getpid())"
-    try? FileManager.default.removeItem(atPath: stage)
-    let predictors = (stage as NSString).appendingPathComponent("predictors")
-    do {
-      try FileManager.default.createDirectory(atPath: predictors, withIntermediateDirectories: true)
-    } catch {
-      throw RasterError(path: stage, message: "cannot create (\(error.localizedDescription))")
-    }
-    defer { try? FileManager.default.removeItem(atPath: stage) }
-    let scratch = (stage as NSString).appendingPathComponent("scratch")
-    try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    func scratchFile(_ name: String) -> String {
-      (scratch as NSString).appendingPathComponent(name)
-    }
-    func predictor(_ name: String) -> String {
-      (predictors as NSString).appendingPathComponent("\(name).tif")
-    }
-
+    let stage = try Stage(
+      directory: target + ".partial-\(getpid())", grid: grid,
+      areaOfInterest: config.grid.areaOfInterest)
+    defer { try? FileManager.default.removeItem(atPath: stage.directory) }
     log(
       "grid: EPSG:\(grid.epsg), \(grid.units.width) × \(grid.units.height) units of "
         + "\(Int(grid.unitMetres)) m, \(grid.pixels.width) × \(grid.pixels.height) pixels")
-    // Terrain from the DEM warped onto the pixels.
-    let warpedDEM = scratchFile("dem.tif")
-    try RasterWarp.warp(config.dem.path, onto: grid.pixels, resampling: .bilinear, to: warpedDEM)
-    // Outside the area of interest every predictor is nodata.
-    let inside = try config.grid.areaOfInterest.map { (path) throws(RasterError) in
-      try PolygonRasterizer.rasterize(path: path, onto: grid.pixels).map { $0 > 0 }
-    }
-    func masked(_ values: [Float]) -> [Float] {
-      guard let inside else { return values }
-      return zip(values, inside).map { $1 ? $0 : .nan }
-    }
-    let warped = try ElevationModel(contentsOf: warpedDEM)
-    let model = ElevationModel(grid: warped.grid, elevation: masked(warped.elevation))
-    guard model.elevation.contains(where: { !$0.isNaN }) else {
-      throw RasterError(path: config.dem.path, message: "no elevation over the study area")
-    }
     log("terrain from \(config.dem.path)")
-    try TerrainLayers.write(model, riverArea: config.dem.riverAreaKm2 * 1e6, to: predictors)
-
-    // Shaking, in g.
+    try stage.writeTerrain(config.dem)
     log("shaking from \(config.shaking.mean) and \(config.shaking.std)")
-    let pgaMean = masked(
-      try ShakingLayers.warped(
-        config.shaking.mean, onto: grid.pixels, scale: config.shaking.units.toG,
-        scratch: scratchFile("pga_mean.tif"), units: config.shaking.units))
-    var pgaSpread = masked(
-      try ShakingLayers.warped(
-        config.shaking.std, onto: grid.pixels,
-        scale: config.shaking.spread == .ln ? 1 : config.shaking.units.toG,
-        scratch: scratchFile("pga_std.tif"),
-        units: config.shaking.spread == .ln ? nil : config.shaking.units))
-    if config.shaking.spread == .ln { ShakingLayers.lognormalSpread(&pgaSpread, median: pgaMean) }
-    try writeGeoTIFF(
-      path: predictor("pga_mean"), grid: grid.pixels,
-      bands: [RasterBand(description: "peak ground acceleration, mean (g)", values: pgaMean)],
-      noDataValue: Double(TerrainLayers.noData))
-    try writeGeoTIFF(
-      path: predictor("pga_std"), grid: grid.pixels,
-      bands: [RasterBand(description: "peak ground acceleration, spread (g)", values: pgaSpread)],
-      noDataValue: Double(TerrainLayers.noData))
-
-    // Rain per period.
-    let rainMax = try GeoTIFFBandWriter(
-      path: predictor("rain_max"), grid: grid.pixels, bandCount: config.periods.count,
-      noDataValue: Double(TerrainLayers.noData))
-    let rainSpread = try GeoTIFFBandWriter(
-      path: predictor("rain_spread"), grid: grid.pixels, bandCount: config.periods.count,
-      noDataValue: Double(TerrainLayers.noData))
-    for (index, period) in config.periods.enumerated() {
-      log("rain, period \(period.name): \(days[index].count) days")
-      let (maximum, spread) = try statistics.statistics(days: days[index])
-      let native = scratchFile("rain_native.tif")
-      try writeGeoTIFF(
-        path: native, grid: statistics.windowGrid,
-        bands: [
-          RasterBand(description: "max", values: maximum),
-          RasterBand(description: "spread", values: spread),
-        ], noDataValue: Double(TerrainLayers.noData))
-      let warped = scratchFile("rain_warped.tif")
-      try RasterWarp.warp(native, onto: grid.pixels, resampling: .bilinear, to: warped)
-      let dataset = try RasterDataset(path: warped)
-      try rainMax.write(
-        band: index, description: "maximum daily rain (mm), period \(period.name)",
-        values: masked(try dataset.read(band: 0).values))
-      try rainSpread.write(
-        band: index, description: "2.5–97.5 % spread of daily rain (mm), period \(period.name)",
-        values: masked(try dataset.read(band: 1).values))
-    }
-    try rainMax.finish()
-    try rainSpread.finish()
-
-    // The inventory on the units.
-    let inventory: [[Float]]
-    switch config.inventory {
-    case .polygons(let path, let layer, let field):
-      log("inventory polygons from \(path)")
-      inventory = try InventoryRaster.rasterize(
-        path: path, layer: layer, field: field, periods: config.periods, onto: grid)
-    case .raster(let path):
-      inventory = try InventoryRaster.warped(
-        path, periods: config.periods.count, onto: grid.units, scratch: scratchFile("inventory.tif")
-      )
-    }
-    try writeGeoTIFF(
-      path: (stage as NSString).appendingPathComponent("inventory.tif"), grid: grid.units,
-      bands: zip(config.periods, inventory).map {
-        RasterBand(
-          description: "cumulative landslide area (% of cell), period \($0.name)", values: $1)
-      })
-
+    try stage.writeShaking(config.shaking)
+    try stage.writeRain(statistics, periods: config.periods, days: days, log: log)
+    try stage.writeInventory(config.inventory, periods: config.periods)
     let manifest = StudyManifest(
       seed: nil, widthKm: grid.units.width, heightKm: grid.units.height,
       periods: config.periods.count, cellPixels: grid.pixelsPerUnit, epsg: grid.epsg,
@@ -180,9 +83,9 @@ public enum StudyBuilder {
       monsoons: monsoonCounts(config.periods, eventDate: config.eventDate, season: config.monsoon),
       staticPredictors: StudyManifest.staticPredictors,
       timeVaryingPredictors: ["rain_max", "rain_spread"], build: record)
-    try? FileManager.default.removeItem(atPath: scratch)
-    try manifest.write(to: (stage as NSString).appendingPathComponent("study.json"))
-    try commit(stage, to: target)
+    try? FileManager.default.removeItem(atPath: stage.scratch)
+    try manifest.write(to: (stage.directory as NSString).appendingPathComponent("study.json"))
+    try commit(stage.directory, to: target)
     return Outcome(manifest: manifest, built: true)
   }
 
@@ -220,5 +123,129 @@ public enum StudyBuilder {
     text += "\(config.shaking.spread) | \(config.rain.missingDays) | \(config.eventDate) | "
     text += "\(config.monsoon.start)–\(config.monsoon.end) | \(config.inventory)"
     return text
+  }
+}
+
+/// A build's staging directory and what its steps share: the grid, the scratch files and
+/// the area-of-interest mask (outside it every predictor is nodata).
+private struct Stage {
+  let directory: String
+  let predictors: String
+  let scratch: String
+  let grid: TargetGrid
+  let inside: [Bool]?
+
+  init(directory: String, grid: TargetGrid, areaOfInterest: String?) throws(RasterError) {
+    self.directory = directory
+    self.grid = grid
+    predictors = (directory as NSString).appendingPathComponent("predictors")
+    scratch = (directory as NSString).appendingPathComponent("scratch")
+    try? FileManager.default.removeItem(atPath: directory)
+    do {
+      try FileManager.default.createDirectory(atPath: predictors, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    } catch {
+      throw RasterError(path: directory, message: "cannot create (\(error.localizedDescription))")
+    }
+    inside = try areaOfInterest.map { (path) throws(RasterError) in
+      try PolygonRasterizer.rasterize(path: path, onto: grid.pixels).map { $0 > 0 }
+    }
+  }
+
+  func scratchFile(_ name: String) -> String { (scratch as NSString).appendingPathComponent(name) }
+
+  func predictor(_ name: String) -> String {
+    (predictors as NSString).appendingPathComponent("\(name).tif")
+  }
+
+  func masked(_ values: [Float]) -> [Float] {
+    guard let inside else { return values }
+    return zip(values, inside).map { $1 ? $0 : .nan }
+  }
+
+  /// The terrain layers of the DEM warped onto the pixels.
+  func writeTerrain(_ dem: DEMInput) throws(RasterError) {
+    let warpedDEM = scratchFile("dem.tif")
+    try RasterWarp.warp(dem.path, onto: grid.pixels, resampling: .bilinear, to: warpedDEM)
+    let warped = try ElevationModel(contentsOf: warpedDEM)
+    let model = ElevationModel(grid: warped.grid, elevation: masked(warped.elevation))
+    guard model.elevation.contains(where: { !$0.isNaN }) else {
+      throw RasterError(path: dem.path, message: "no elevation over the study area")
+    }
+    try TerrainLayers.write(model, riverArea: dem.riverAreaKm2 * 1e6, to: predictors)
+  }
+
+  /// PGA mean and spread, in g.
+  func writeShaking(_ shaking: ShakingInput) throws(RasterError) {
+    let pgaMean = masked(
+      try ShakingLayers.warped(
+        shaking.mean, onto: grid.pixels, scale: shaking.units.toG,
+        scratch: scratchFile("pga_mean.tif"), units: shaking.units))
+    var pgaSpread = masked(
+      try ShakingLayers.warped(
+        shaking.std, onto: grid.pixels, scale: shaking.spread == .ln ? 1 : shaking.units.toG,
+        scratch: scratchFile("pga_std.tif"), units: shaking.spread == .ln ? nil : shaking.units))
+    if shaking.spread == .ln { ShakingLayers.lognormalSpread(&pgaSpread, median: pgaMean) }
+    for (name, what, values) in [
+      ("pga_mean", "mean", pgaMean), ("pga_std", "spread", pgaSpread),
+    ] {
+      try writeGeoTIFF(
+        path: predictor(name), grid: grid.pixels,
+        bands: [RasterBand(description: "peak ground acceleration, \(what) (g)", values: values)],
+        noDataValue: Double(TerrainLayers.noData))
+    }
+  }
+
+  /// Per period, the maximum and the spread of daily rain, a band each.
+  func writeRain(
+    _ statistics: RainStatistics, periods: [StudyPeriod], days: [[Day]], log: (String) -> Void
+  ) throws(RasterError) {
+    let rainMax = try GeoTIFFBandWriter(
+      path: predictor("rain_max"), grid: grid.pixels, bandCount: periods.count,
+      noDataValue: Double(TerrainLayers.noData))
+    let rainSpread = try GeoTIFFBandWriter(
+      path: predictor("rain_spread"), grid: grid.pixels, bandCount: periods.count,
+      noDataValue: Double(TerrainLayers.noData))
+    for (index, period) in periods.enumerated() {
+      log("rain, period \(period.name): \(days[index].count) days")
+      let (maximum, spread) = try statistics.statistics(days: days[index])
+      let native = scratchFile("rain_native.tif")
+      try writeGeoTIFF(
+        path: native, grid: statistics.windowGrid,
+        bands: [
+          RasterBand(description: "max", values: maximum),
+          RasterBand(description: "spread", values: spread),
+        ], noDataValue: Double(TerrainLayers.noData))
+      let warped = scratchFile("rain_warped.tif")
+      try RasterWarp.warp(native, onto: grid.pixels, resampling: .bilinear, to: warped)
+      let dataset = try RasterDataset(path: warped)
+      try rainMax.write(
+        band: index, description: "maximum daily rain (mm), period \(period.name)",
+        values: masked(try dataset.read(band: 0).values))
+      try rainSpread.write(
+        band: index, description: "2.5–97.5 % spread of daily rain (mm), period \(period.name)",
+        values: masked(try dataset.read(band: 1).values))
+    }
+    try rainMax.finish()
+    try rainSpread.finish()
+  }
+
+  /// The cumulative landslide area per unit and period, `inventory.tif`.
+  func writeInventory(_ inventory: InventoryInput, periods: [StudyPeriod]) throws(RasterError) {
+    let bands: [[Float]]
+    switch inventory {
+    case .polygons(let path, let layer, let field):
+      bands = try InventoryRaster.rasterize(
+        path: path, layer: layer, field: field, periods: periods, onto: grid)
+    case .raster(let path):
+      bands = try InventoryRaster.warped(
+        path, periods: periods.count, onto: grid.units, scratch: scratchFile("inventory.tif"))
+    }
+    try writeGeoTIFF(
+      path: (directory as NSString).appendingPathComponent("inventory.tif"), grid: grid.units,
+      bands: zip(periods, bands).map {
+        RasterBand(
+          description: "cumulative landslide area (% of cell), period \($0.name)", values: $1)
+      })
   }
 }
