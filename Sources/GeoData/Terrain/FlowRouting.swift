@@ -66,6 +66,7 @@ public struct FlowRouting: Sendable {
       }
     }
 
+    closed = []  // released before the accumulation is allocated: peak memory at national size
     var accumulation = dem.elevation.map { $0.isNaN ? Float.nan : 1 }
     // Highest first: every cell has received its upstream flow before passing it on.
     for order in floodOrder.reversed() {

@@ -18,13 +18,24 @@ public struct SurfaceDerivatives: Sendable {
   public var profileCurvature: [Float]
   public var planCurvature: [Float]
 
+  /// One derived layer; `layer(_:of:)` makes them one at a time, so that a national DEM
+  /// never holds all five.
+  public enum Quantity: CaseIterable, Sendable {
+    case slopeDegrees, northness, eastness, profileCurvature, planCurvature
+  }
+
+  /// All five layers.
   public init(_ dem: ElevationModel) {
-    let count = dem.width * dem.height
-    var slope = [Float](repeating: .nan, count: count)
-    var northness = slope
-    var eastness = slope
-    var profile = slope
-    var plan = slope
+    slopeDegrees = Self.layer(.slopeDegrees, of: dem)
+    northness = Self.layer(.northness, of: dem)
+    eastness = Self.layer(.eastness, of: dem)
+    profileCurvature = Self.layer(.profileCurvature, of: dem)
+    planCurvature = Self.layer(.planCurvature, of: dem)
+  }
+
+  /// `quantity` for every cell, NaN where the DEM has no data.
+  public static func layer(_ quantity: Quantity, of dem: ElevationModel) -> [Float] {
+    var values = [Float](repeating: .nan, count: dem.width * dem.height)
     for row in 0..<dem.height {
       let dx = dem.cellWidth[row]
       let dy = dem.cellHeight[row]
@@ -40,28 +51,32 @@ public struct SurfaceDerivatives: Sendable {
         let (z7, z8, z9) = (z(1, -1), z(1, 0), z(1, 1))
         let g = (z6 - z4) / (2 * dx)
         let h = (z2 - z8) / (2 * dy)
-        let d = ((z4 + z6) / 2 - centre) / (dx * dx)
-        let e = ((z2 + z8) / 2 - centre) / (dy * dy)
-        let f = (-z1 + z3 + z7 - z9) / (4 * dx * dy)
         let gradient2 = g * g + h * h
-        slope[index] = Float(atan(gradient2.squareRoot()) * 180 / .pi)
+        if quantity == .slopeDegrees {
+          values[index] = Float(atan(gradient2.squareRoot()) * 180 / .pi)
+          continue
+        }
         guard gradient2 > 0 else {
-          (northness[index], eastness[index], profile[index], plan[index]) = (0, 0, 0, 0)
+          values[index] = 0
           continue
         }
         let magnitude = gradient2.squareRoot()
+        let d = ((z4 + z6) / 2 - centre) / (dx * dx)
+        let e = ((z2 + z8) / 2 - centre) / (dy * dy)
+        let f = (-z1 + z3 + z7 - z9) / (4 * dx * dy)
+        switch quantity {
         // The downslope direction −∇z: its north and east components give cos and sin of
         // the aspect azimuth.
-        northness[index] = Float(-h / magnitude)
-        eastness[index] = Float(-g / magnitude)
-        profile[index] = Float(-2 * (d * g * g + e * h * h + f * g * h) / gradient2)
-        plan[index] = Float(2 * (d * h * h + e * g * g - f * g * h) / gradient2)
+        case .northness: values[index] = Float(-h / magnitude)
+        case .eastness: values[index] = Float(-g / magnitude)
+        case .profileCurvature:
+          values[index] = Float(-2 * (d * g * g + e * h * h + f * g * h) / gradient2)
+        case .planCurvature:
+          values[index] = Float(2 * (d * h * h + e * g * g - f * g * h) / gradient2)
+        case .slopeDegrees: break
+        }
       }
     }
-    slopeDegrees = slope
-    self.northness = northness
-    self.eastness = eastness
-    profileCurvature = profile
-    planCurvature = plan
+    return values
   }
 }

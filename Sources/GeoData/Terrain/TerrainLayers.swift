@@ -46,19 +46,20 @@ public enum TerrainLayers {
     _ body: (TerrainLayer, [Float]) throws(Failure) -> Void
   ) throws(Failure) {
     try body(.elevation, dem.elevation)
-    var slope: [Float]
-    do {
-      let derivatives = SurfaceDerivatives(dem)
-      try body(.slope, derivatives.slopeDegrees)
-      try body(.northness, derivatives.northness)
-      try body(.eastness, derivatives.eastness)
-      try body(.profileCurvature, derivatives.profileCurvature)
-      try body(.planCurvature, derivatives.planCurvature)
-      slope = derivatives.slopeDegrees
+    // The derivatives one at a time; the slope stays for the wetness index.
+    var slope = SurfaceDerivatives.layer(.slopeDegrees, of: dem)
+    try body(.slope, slope)
+    for (layer, quantity) in [
+      (TerrainLayer.northness, SurfaceDerivatives.Quantity.northness), (.eastness, .eastness),
+      (.profileCurvature, .profileCurvature), (.planCurvature, .planCurvature),
+    ] {
+      try body(layer, SurfaceDerivatives.layer(quantity, of: dem))
     }
-    var river = [Bool](repeating: false, count: slope.count)
+    var river: [Bool]
     do {
       let accumulation = FlowRouting(dem).accumulation
+      // Made after routing, whose arrays are the peak of memory.
+      river = [Bool](repeating: false, count: accumulation.count)
       try body(.flowAccumulation, accumulation)
       // The wetness index takes over the slope's storage, reading each cell's slope first.
       var wetness = consume slope
