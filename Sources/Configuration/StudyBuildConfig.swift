@@ -29,12 +29,7 @@ public struct StudyBuildConfig: Equatable, Sendable {
     let shaking = try required("shaking", in: &document, ShakingInput.read)
     let rain = try required("rain", in: &document, RainInput.read)
     let periods = try StudyPeriod.readList(&document)
-    let eventNode = document.peek("event_date")
-    let eventDate = try document.string("event_date") ?? periods[0].start
-    guard isISODate(eventDate) else {
-      throw document.error(
-        .wrongType, "event_date", at: eventNode, "expected a date YYYY-MM-DD, found '\(eventDate)'")
-    }
+    let eventDate = try document.isoDate("event_date") ?? periods[0].start
     let monsoon = try document.section("monsoon", default: MonsoonSeason(), MonsoonSeason.read)
     let inventory = try required("inventory", in: &document, InventoryInput.read)
     try document.finish()
@@ -204,22 +199,14 @@ public struct StudyPeriod: Equatable, Sendable, Codable {
     for (index, item) in items.enumerated() {
       var entry = try MappingReader(
         item, keyPath: document.path("periods[\(index)]"), source: document.source)
-      var period = StudyPeriod(name: "", start: "", end: "")
-      for key in ["name", "start", "end"] {
-        let valueNode = entry.peek(key)
-        guard let value = try entry.string(key) else {
-          throw entry.error(.missingKey, key, at: item, "missing")
-        }
-        if key != "name", !StudyBuildConfig.isISODate(value) {
-          throw entry.error(
-            .wrongType, key, at: valueNode, "expected a date YYYY-MM-DD, found '\(value)'")
-        }
-        switch key {
-        case "name": period.name = value
-        case "start": period.start = value
-        default: period.end = value
-        }
+      func present(_ value: String?, _ key: String) throws(ConfigError) -> String {
+        guard let value else { throw entry.error(.missingKey, key, at: item, "missing") }
+        return value
       }
+      let name = try present(entry.string("name"), "name")
+      let start = try present(entry.isoDate("start"), "start")
+      let end = try present(entry.isoDate("end"), "end")
+      let period = StudyPeriod(name: name, start: start, end: end)
       try entry.finish()
       guard period.start <= period.end else {
         throw entry.error(
@@ -298,5 +285,17 @@ public enum InventoryInput: Equatable, Sendable {
         at: dateNode ?? section.node,
         "expected exactly one of 'period_field' or 'date_field'")
     }
+  }
+}
+
+extension MappingReader {
+  /// An ISO date (YYYY-MM-DD) under `key`; nil when absent.
+  fileprivate mutating func isoDate(_ key: String) throws(ConfigError) -> String? {
+    let node = peek(key)
+    guard let value = try string(key) else { return nil }
+    guard StudyBuildConfig.isISODate(value) else {
+      throw error(.wrongType, key, at: node, "expected a date YYYY-MM-DD, found '\(value)'")
+    }
+    return value
   }
 }

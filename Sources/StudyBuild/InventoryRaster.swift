@@ -41,6 +41,7 @@ enum InventoryRaster {
     let none = UInt8.max
     var strip = [UInt8](repeating: none, count: side * width)
     var crossings: [Double] = []
+    var counts = [Int](repeating: 0, count: periods.count)
     let pixelShare = 100 / Float(side * side)
     for unitRow in 0..<units.height {
       strip.withUnsafeMutableBufferPointer { $0.update(repeating: none) }
@@ -82,7 +83,7 @@ enum InventoryRaster {
         }
       }
       for unitColumn in 0..<units.width {
-        var counts = [Int](repeating: 0, count: periods.count)
+        counts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         for row in 0..<side {
           for column in (unitColumn * side)..<((unitColumn + 1) * side) {
             let period = strip[row * width + column]

@@ -15,10 +15,8 @@ struct RainStatistics {
 
   /// The daily rasters of `input`'s directory.
   static func open(_ input: RainInput) throws(RasterError) -> DailyRasters {
-    do {
-      return try DailyRasters(directory: input.directory, variable: "rain")
-    } catch {
-      throw RasterError(path: error.subject, message: error.message)
+    do { return try DailyRasters(directory: input.directory, variable: "rain") } catch {
+      throw RasterError(error)
     }
   }
 
@@ -54,13 +52,10 @@ struct RainStatistics {
     let available = rasters.availableDays(from: start, through: end)
     switch missing {
     case .error:
-      guard available.count == end - start + 1 else {
-        do { _ = try rasters.sample(cells: [], from: start, through: end) } catch {
-          throw RasterError(
-            path: error.subject,
-            message: "period '\(period.name)': \(error.message); or set rain.missing_days: skip")
-        }
-        return available
+      do { try rasters.requireEveryDay(from: start, through: end) } catch {
+        throw RasterError(
+          path: error.subject,
+          message: "period '\(period.name)': \(error.message); or set rain.missing_days: skip")
       }
     case .skip:
       guard !available.isEmpty else {
@@ -81,10 +76,8 @@ struct RainStatistics {
   func statistics(days: [Day]) throws(RasterError) -> (maximum: [Float], spread: [Float]) {
     let cells = Array(0..<(window.width * window.height))
     let series: [[Float]]
-    do {
-      series = try rasters.sample(cells: cells, days: days, window: window)
-    } catch {
-      throw RasterError(path: error.subject, message: error.message)
+    do { series = try rasters.sample(cells: cells, days: days, window: window) } catch {
+      throw RasterError(error)
     }
     var maximum = [Float](repeating: .nan, count: cells.count)
     var spread = maximum
@@ -106,6 +99,11 @@ struct RainStatistics {
     let fraction = Float(position - Double(lower))
     return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
   }
+}
+
+extension RasterError {
+  /// A rain-reader error, as the study build reports every error: its file and message.
+  init(_ error: RainfallError) { self.init(path: error.subject, message: error.message) }
 }
 
 /// Monsoon seasons that ended after `eventDate` and by the end of each period: the 13th

@@ -31,8 +31,6 @@ public enum SyntheticStudyArea {
     }
   }
 
-  static let staticPredictors = StudyManifest.staticPredictors
-
   /// Monsoons since the earthquake at the end of each period: co-seismic, then post- and
   /// pre-monsoon periods in turn (0, 1, 1, 2, 2, …).
   public static func monsoons(periods: Int) -> [Int] { (0..<periods).map { ($0 + 1) / 2 } }
@@ -96,7 +94,7 @@ public enum SyntheticStudyArea {
       layer, values throws(RasterError) in
       if layer == .slope { meanSlope = cellMeans(values) }
       // Flow accumulation is not one of the study's predictors.
-      guard staticPredictors.contains(layer.rawValue) else { return }
+      guard StudyManifest.staticPredictors.contains(layer.rawValue) else { return }
       try writePredictor(layer.rawValue, layer.description, values)
     }
 
@@ -187,7 +185,8 @@ public enum SyntheticStudyArea {
       cellPixels: s.cellPixels,
       epsg: 32645, epicentre: [origin.x + epicentre.x, origin.y - epicentre.y],
       monsoons: monsoonCounts,
-      staticPredictors: staticPredictors, timeVaryingPredictors: ["rain_max", "rain_spread"])
+      staticPredictors: StudyManifest.staticPredictors,
+      timeVaryingPredictors: ["rain_max", "rain_spread"])
     try manifest.write(to: (directory as NSString).appendingPathComponent("study.json"))
     return manifest
   }

@@ -47,7 +47,7 @@ public enum TerrainLayers {
   ) throws(Failure) {
     try body(.elevation, dem.elevation)
     // The derivatives one at a time; the slope stays for the wetness index.
-    var slope = SurfaceDerivatives.layer(.slopeDegrees, of: dem)
+    let slope = SurfaceDerivatives.layer(.slopeDegrees, of: dem)
     try body(.slope, slope)
     for (layer, quantity) in [
       (TerrainLayer.northness, SurfaceDerivatives.Quantity.northness), (.eastness, .eastness),

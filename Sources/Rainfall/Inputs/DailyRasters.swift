@@ -123,6 +123,13 @@ public struct DailyRasters {
   /// no raster is an error naming it and the variable. `cells` are grid indices
   /// (row · width + column). Each file is opened once and each band read once.
   public func sample(cells: [Int], from: Day, through: Day) throws(RainfallError) -> [[Float]] {
+    try requireEveryDay(from: from, through: through)
+    return try sample(cells: cells, days: (0...(through - from)).map { from + $0 })
+  }
+
+  /// Throws, naming the first gap, unless every day from `from` through `through` has a
+  /// raster.
+  public func requireEveryDay(from: Day, through: Day) throws(RainfallError) {
     for offset in 0...(through - from) where days[from + offset] == nil {
       let day = from + offset
       var gapEnd = day
@@ -133,7 +140,6 @@ public struct DailyRasters {
           + "needs every day from \(from) to \(through); these rasters cover \(first)–\(last) "
           + "with gaps)")
     }
-    return try sample(cells: cells, days: (0...(through - from)).map { from + $0 })
   }
 
   /// Each site's value on each of `days` (all of which have a raster), site-major. With a
