@@ -63,7 +63,8 @@ public final class GeoTIFFBandWriter {
   private let temporaryPath: String
   /// Nil once finished.
   private var dataset: GDALDatasetH?
-  private var written: [Bool]
+  /// Pixels written into each band.
+  private var written: [Int]
 
   public init(path: String, grid: RasterGrid, bandCount: Int, noDataValue: Double? = nil)
     throws(RasterError)
@@ -88,7 +89,7 @@ public final class GeoTIFFBandWriter {
     self.grid = grid
     self.bandCount = bandCount
     self.noDataValue = noDataValue
-    written = Array(repeating: false, count: bandCount)
+    written = Array(repeating: 0, count: bandCount)
   }
 
   deinit {
@@ -102,6 +103,17 @@ public final class GeoTIFFBandWriter {
   /// blocks are on disk when this returns, so GDAL's cache never holds more than the band
   /// being written.
   public func write(band: Int, description: String, values: [Float]) throws(RasterError) {
+    try write(
+      band: band, description: description,
+      window: RasterWindow(x: 0, y: 0, width: grid.width, height: grid.height), values: values)
+  }
+
+  /// Writes `values` (row-major over `window`) into the 0-based `band`, for files made a
+  /// tile at a time; the band is complete once its windows have covered it. The window's
+  /// blocks are on disk when this returns.
+  public func write(band: Int, description: String, window: RasterWindow, values: [Float])
+    throws(RasterError)
+  {
     guard let dataset else {
       throw RasterError(path: path, message: "band \(band) written after the file was finished")
     }
@@ -109,13 +121,13 @@ public final class GeoTIFFBandWriter {
       throw RasterError(
         path: path, message: "band index \(band) is out of range; the file has \(bandCount) bands")
     }
-    try writeBand(
-      dataset, band, description: description, values: values, noDataValue: noDataValue,
-      grid: grid, path: path)
+    try writeWindow(
+      dataset, band, description: description, window: window, values: values,
+      noDataValue: noDataValue, grid: grid, path: path)
     guard GDALFlushRasterCache(GDALGetRasterBand(dataset, Int32(band + 1))) == CE_None else {
       throw RasterError(path: path, message: GDAL.lastError(or: "cannot flush band \(band)"))
     }
-    written[band] = true
+    written[band] += window.width * window.height
   }
 
   /// Closes the file and moves it into place; every band must have been written.
@@ -123,8 +135,11 @@ public final class GeoTIFFBandWriter {
     guard let dataset else {
       throw RasterError(path: path, message: "the file was already finished")
     }
-    if let missing = written.firstIndex(of: false) {
-      throw RasterError(path: path, message: "band \(missing) was never written")
+    if let missing = written.firstIndex(where: { $0 < grid.width * grid.height }) {
+      throw RasterError(
+        path: path,
+        message: "band \(missing) was not written whole (\(written[missing]) of "
+          + "\(grid.width * grid.height) pixels)")
     }
     self.dataset = nil
     CPLErrorReset()
@@ -201,19 +216,38 @@ private func createDataset(
   return dataset
 }
 
-/// Sets a band's description and nodata value and writes its pixels, 256 rows (a row of
-/// tiles) at a time through a small buffer in which NaN becomes the nodata value, so the
-/// caller's values need no full-size copy.
+/// Sets a band's description and nodata value and writes its pixels.
 private func writeBand(
   _ dataset: GDALDatasetH, _ band: Int, description: String, values: [Float],
   noDataValue: Double?, grid: RasterGrid, path: String
 ) throws(RasterError) {
-  let (width, height) = (grid.width, grid.height)
+  try writeWindow(
+    dataset, band, description: description,
+    window: RasterWindow(x: 0, y: 0, width: grid.width, height: grid.height), values: values,
+    noDataValue: noDataValue, grid: grid, path: path)
+}
+
+/// Sets a band's description and nodata value and writes a window of its pixels, 256 rows
+/// (a row of tiles) at a time through a small buffer in which NaN becomes the nodata value,
+/// so the caller's values need no full-size copy.
+private func writeWindow(
+  _ dataset: GDALDatasetH, _ band: Int, description: String, window: RasterWindow,
+  values: [Float], noDataValue: Double?, grid: RasterGrid, path: String
+) throws(RasterError) {
+  let (width, height) = (window.width, window.height)
   guard values.count == width * height else {
     throw RasterError(
       path: path,
       message: "band \(band) (\(description)) has \(values.count) values; "
         + "expected \(width)×\(height) = \(width * height)")
+  }
+  guard window.x >= 0, window.y >= 0, window.x + width <= grid.width,
+    window.y + height <= grid.height
+  else {
+    throw RasterError(
+      path: path,
+      message: "window x=\(window.x) y=\(window.y) \(width)×\(height) is outside the raster's "
+        + "\(grid.width)×\(grid.height) pixels")
   }
   let handle = GDALGetRasterBand(dataset, Int32(band + 1))
   GDALSetDescription(handle, description)
@@ -231,8 +265,8 @@ private func writeBand(
     }
     let status = strip.withUnsafeMutableBytes {
       GDALRasterIO(
-        handle, GF_Write, 0, Int32(top), Int32(width), Int32(rows), $0.baseAddress, Int32(width),
-        Int32(rows), GDT_Float32, 0, 0)
+        handle, GF_Write, Int32(window.x), Int32(window.y + top), Int32(width), Int32(rows),
+        $0.baseAddress, Int32(width), Int32(rows), GDT_Float32, 0, 0)
     }
     guard status == CE_None else {
       throw RasterError(path: path, message: GDAL.lastError(or: "write failed"))

@@ -163,16 +163,16 @@ private struct Stage {
     return zip(values, inside).map { $1 ? $0 : .nan }
   }
 
-  /// The terrain layers of the DEM warped onto the pixels.
+  /// The terrain layers of the DEM warped onto the pixels, read back a tile at a time.
   func writeTerrain(_ dem: DEMInput) throws(RasterError) {
     let warpedDEM = scratchFile("dem.tif")
     try RasterWarp.warp(dem.path, onto: grid.pixels, resampling: .bilinear, to: warpedDEM)
-    let warped = try ElevationModel(contentsOf: warpedDEM)
-    let model = ElevationModel(grid: warped.grid, elevation: masked(warped.elevation))
-    guard model.elevation.contains(where: { !$0.isNaN }) else {
+    let source = InsideTheArea(raster: try RasterDataset(path: warpedDEM), inside: inside)
+    // Written into the staging directory, so a refusal here leaves the study untouched.
+    let cells = try TerrainLayers.write(source, riverArea: dem.riverAreaKm2 * 1e6, to: predictors)
+    guard cells > 0 else {
       throw RasterError(path: dem.path, message: "no elevation over the study area")
     }
-    try TerrainLayers.write(model, riverArea: dem.riverAreaKm2 * 1e6, to: predictors)
   }
 
   /// PGA mean and spread, in g.
@@ -247,5 +247,24 @@ private struct Stage {
         RasterBand(
           description: "cumulative landslide area (% of cell), period \($0.name)", values: $1)
       })
+  }
+}
+
+/// The warped DEM with the area of interest's outside as no data.
+private struct InsideTheArea: ElevationSource {
+  let raster: RasterDataset
+  let inside: [Bool]?
+  var grid: RasterGrid { raster.grid }
+
+  func elevations(in window: RasterWindow) throws(RasterError) -> [Float] {
+    var values = try raster.elevations(in: window)
+    guard let inside else { return values }
+    for row in 0..<window.height {
+      for column in 0..<window.width
+      where !inside[(window.y + row) * grid.width + window.x + column] {
+        values[row * window.width + column] = .nan
+      }
+    }
+    return values
   }
 }

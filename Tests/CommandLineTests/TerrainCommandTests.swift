@@ -29,6 +29,30 @@ struct TerrainCommandTests {
     #expect(accumulation.max()! > 1000, "the main river gathers thousands of cells")
   }
 
+  /// The real DEM read and written a tile at a time (tiles of 64 through GDAL windows)
+  /// gives the files of one tile covering it, pixel for pixel.
+  @Test func tilesGiveTheFilesOfOneTile() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let dem = TestPaths.sharedData.appendingPathComponent("dem/pysheds_dem.tif").path
+    let grid = try RasterDataset(path: dem).grid
+    var outputs: [String] = []
+    for tileSize in [64, max(grid.width, grid.height)] {
+      let out = directory.appendingPathComponent("tiles-\(tileSize)").path
+      let result = try Launcher.landslide(
+        "terrain", "--dem", dem, "--out", out, "--tile-size", "\(tileSize)")
+      #expect(result.status == 0, "\(result.standardError)")
+      outputs.append(out)
+    }
+    for layer in TerrainLayer.allCases {
+      let (tiled, whole) = try (
+        RasterDataset(path: "\(outputs[0])/\(layer.file)").read(band: 0).values,
+        RasterDataset(path: "\(outputs[1])/\(layer.file)").read(band: 0).values
+      )
+      #expect(zip(tiled, whole).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(layer.file)")
+    }
+  }
+
   @Test func missingDEMIsNamed() throws {
     let result = try Launcher.landslide(
       "terrain", "--dem", "/nonexistent/dem.tif", "--out", "/tmp/x")

@@ -246,7 +246,7 @@ import Testing
     #expect(wrongCurvature == 0)
     #expect(flat > 0 && sloping > 10 * flat, "flat \(flat), sloping \(sloping)")
     var river: [Float] = []
-    TerrainLayers.produce(dem, riverArea: ClassicalSyntheticArea.riverArea) { layer, values in
+    try TerrainLayers.produce(dem, riverArea: ClassicalSyntheticArea.riverArea) { layer, values in
       if layer == .distanceToRiver { river = values }
     }
     let written = try read("distance_to_river")

@@ -37,7 +37,7 @@ func projectedGrid(width: Int, height: Int, cell: Double) throws -> RasterGrid {
   @Test func flowAccumulatesDownAPlane() throws {
     let grid = try projectedGrid(width: 4, height: 6, cell: 30)
     let elevation = (0..<24).map { index -> Float in Float(100 - 5 * (index / 4)) }
-    let flow = FlowRouting(ElevationModel(grid: grid, elevation: elevation))
+    let flow = try FlowRouting(ElevationModel(grid: grid, elevation: elevation))
     for row in 0..<6 {
       for column in 1..<3 {
         #expect(
@@ -47,17 +47,38 @@ func projectedGrid(width: Int, height: Int, cell: Double) throws -> RasterGrid {
   }
 
   /// A one-cell pit in a plane falling south (rows at 50, 48, 46, 44, 42 m) is filled to
-  /// just above its lowest rim (44 m) and passes on what it gathers: all 25 cells reach
-  /// the bottom row, the outlets.
+  /// its lowest rim (44 m, level: plain filling) and passes on what it gathers over the
+  /// flat it joins: all 25 cells reach the bottom row, the outlets.
   @Test func pitsAreFilledAndDrain() throws {
     let grid = try projectedGrid(width: 5, height: 5, cell: 10)
     var elevation = (0..<25).map { Float(50 - 2 * ($0 / 5)) }
     elevation[12] = 10  // pit at the centre
-    let flow = FlowRouting(ElevationModel(grid: grid, elevation: elevation))
-    #expect(flow.filled[12] > 44 && flow.filled[12] < 44.001, "filled to \(flow.filled[12])")
+    let flow = try FlowRouting(ElevationModel(grid: grid, elevation: elevation))
+    #expect(flow.filled[12] == 44, "filled to \(flow.filled[12])")
     #expect(flow.accumulation[20..<25].reduce(0, +) == 25)
-    #expect(flow.accumulation[17] > flow.accumulation[12], "the pit drains south")
+    // Rows 0–3 pass through row 3 once each, the pit's nine cells among them.
+    #expect(flow.accumulation[15..<20].reduce(0, +) == 20, "the pit drains south")
     #expect(flow.accumulation[12] > 1, "the pit gathers its upslope cells")
+  }
+
+  /// A lake (a basin filled to its 30 m spill point in the east) drains across its flat to
+  /// that spill point: each lake cell's flow steps one cell nearer it, so the spill cell
+  /// gathers the whole lake and everything above it.
+  @Test func aFilledLakeDrainsToItsSpillPoint() throws {
+    let (width, height) = (7, 5)
+    let grid = try projectedGrid(width: width, height: height, cell: 10)
+    // A rim at 40 m around a 5 × 3 basin at 10 m; the rim is broken at 30 m in the east.
+    var elevation = [Float](repeating: 40, count: width * height)
+    for row in 1...3 { for column in 1...5 { elevation[row * width + column] = 10 } }
+    elevation[2 * width + 6] = 30
+    let flow = try FlowRouting(ElevationModel(grid: grid, elevation: elevation))
+    for row in 1...3 {
+      for column in 1...5 { #expect(flow.filled[row * width + column] == 30) }
+    }
+    #expect(flow.filled[2 * width + 6] == 30)
+    // Every rim cell falls into the lake and the lake drains only through the spill cell,
+    // an outlet on the edge: it gathers all 35 cells.
+    #expect(flow.accumulation[2 * width + 6] == 35)
   }
 
   @Test func distanceTransformMatchesBruteForce() {
@@ -84,7 +105,7 @@ func projectedGrid(width: Int, height: Int, cell: Double) throws -> RasterGrid {
     let grid = try projectedGrid(width: 3, height: 8, cell: 10)
     let elevation = (0..<24).map { Float(100 - ($0 / 3)) }  // 1 m drop per 10 m: tan β = 0.1
     var layers: [TerrainLayer: [Float]] = [:]
-    TerrainLayers.produce(ElevationModel(grid: grid, elevation: elevation), riverArea: 500) {
+    try TerrainLayers.produce(ElevationModel(grid: grid, elevation: elevation), riverArea: 500) {
       layers[$0] = $1
     }
     #expect(layers.keys.count == TerrainLayer.allCases.count)
