@@ -43,7 +43,18 @@ struct Predict: ParsableCommand {
     ComputeReport.log()
     ThreadPool.shared.threadCount = threads
     let ensemble = try EnsembleCheckpoint.read(checkpoint)
-    let maps = try HazardMaps.predict(ensemble, study: study, batchSize: batch)
+    let start = Date()
+    var reported = start
+    let maps = try HazardMaps.predict(ensemble, study: study, batchSize: batch) { done, rows in
+      let now = Date()
+      guard now.timeIntervalSince(reported) >= 10 || done == rows else { return }
+      reported = now
+      let elapsed = now.timeIntervalSince(start)
+      let left = elapsed / Double(done) * Double(rows - done)
+      print(
+        "predicting: \(done)/\(rows) rows of patches, \(Int(elapsed)) s, "
+          + "about \(Int(left.rounded())) s left")
+    }
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     let periods = maps.probability.count
     func bands(_ what: String, _ values: [[Float]]) -> [RasterBand] {

@@ -36,6 +36,11 @@ import Testing
       "predict", "--checkpoint", run.appendingPathComponent("checkpoints/final.safetensors").path,
       "--study", run.appendingPathComponent("data/study").path, "--out", maps.path)
     #expect(predicted.status == 0, "\(predicted.standardError)")
+    // The last row of patches is always reported, with no time left.
+    #expect(
+      predicted.standardOutput.contains(
+        /predicting: (\d+)\/\1 rows of patches, \d+ s, about 0 s left/),
+      "\(predicted.standardOutput)")
     let inventory = try RasterDataset(
       path: run.appendingPathComponent("data/study/inventory.tif").path)
     for name in ["susceptibility", "density", "hazard", "confusion", "density_residual"] {

@@ -17,9 +17,11 @@ public struct HazardMaps: Sendable {
 
   /// Predicts every cell of the study in `directory` (`study.json`, `predictors/`). Cells are
   /// covered by the patch grid; a last row or column of patches is aligned with the far
-  /// edge where the area is not a whole number of patches.
+  /// edge where the area is not a whole number of patches. `progress` hears the rows of
+  /// patches done and their number after each row (a national area takes minutes).
   public static func predict(
-    _ ensemble: Ensemble, study directory: String, batchSize: Int = 16
+    _ ensemble: Ensemble, study directory: String, batchSize: Int = 16,
+    progress: (_ rowsDone: Int, _ rows: Int) -> Void = { _, _ in }
   ) throws(TrainingError) -> HazardMaps {
     let manifest: StudyManifest
     do { manifest = try StudyManifest.read(study: directory) } catch {
@@ -62,7 +64,9 @@ public struct HazardMaps: Sendable {
       let patches = Tensor(zeros: Shape(batchSize, side, side, channels.count))
       let cells = Tensor(zeros: Shape(batchSize * n * n, pixels, pixels, channels.count))
       let tape = Tape(recording: false)
-      for top in edgeAligned(count: cellsHigh, step: n) {
+      let rows = edgeAligned(count: cellsHigh, step: n)
+      for (done, top) in rows.enumerated() {
+        defer { progress(done + 1, rows.count) }
         try reader.load(rowOfPatchesAt: top)
         let columns = edgeAligned(count: cellsWide, step: n)
         for period in 0..<periods {
