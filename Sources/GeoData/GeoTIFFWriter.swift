@@ -138,8 +138,10 @@ public final class GeoTIFFBandWriter {
     if let missing = written.firstIndex(where: { $0 < grid.width * grid.height }) {
       throw RasterError(
         path: path,
-        message: "band \(missing) was not written whole (\(written[missing]) of "
-          + "\(grid.width * grid.height) pixels)")
+        message: written[missing] == 0
+          ? "band \(missing) was never written"
+          : "band \(missing) was not written whole (\(written[missing]) of "
+            + "\(grid.width * grid.height) pixels)")
     }
     self.dataset = nil
     CPLErrorReset()

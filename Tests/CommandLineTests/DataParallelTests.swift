@@ -67,11 +67,13 @@ import Testing
 
   /// With synchronised batch norm and a loss that is a mean over samples (BCE; Focal
   /// Tversky is a ratio over the batch, so each rank's differs), two ranks compute what one
-  /// process computes up to the order of floating-point sums: the susceptibility network's
-  /// training losses agree to 1e-3 relative per epoch trained, since the rounding
-  /// differences compound with every step (observed 3e-4 after one epoch, 1.5e-3 after
-  /// three; with per-rank statistics they differ by 1–3 % from the first). Its 48 samples split evenly into global batches of 16; the density
-  /// stages' 89 cells do not, so those are left out.
+  /// process computes up to the order of floating-point sums. After the first epoch the
+  /// training losses agree to 1e-3 relative (observed 3e-4; with per-rank statistics they
+  /// differ by 1–3 % from the first epoch, so this is the check that tells them apart).
+  /// Rounding differences then compound with every step, chaotically rather than linearly
+  /// (observed 1.5e-3 after three epochs on one synthetic area, 4.1e-3 on another), so later
+  /// epochs are held to 1 %. Its 48 samples split evenly into global batches of 16; the
+  /// density stages' 89 cells do not, so those are left out.
   @Test func synchronisedBatchNormMatchesOneProcess() throws {
     let root = try TestPaths.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }
@@ -88,8 +90,9 @@ import Testing
     #expect(single.count == 3)
     #expect(single.map(\.step) == double.map(\.step))
     for (a, b) in zip(single, double) {
+      let tolerance = a.epoch == 1 ? 1e-3 : 1e-2
       #expect(
-        abs(a.trainLoss - b.trainLoss) <= 1e-3 * Double(a.epoch) * abs(a.trainLoss),
+        abs(a.trainLoss - b.trainLoss) <= tolerance * abs(a.trainLoss),
         "\(a.stage) epoch \(a.epoch): train loss \(a.trainLoss) vs \(b.trainLoss)")
     }
   }

@@ -187,6 +187,15 @@ struct GorkhaRasterTests {
       let error = #expect(throws: RasterError.self) { try file.finish() }
       #expect(error?.message == "band 1 was never written")
     }
+    do {
+      // Written a window at a time, a band is whole only once its windows cover it.
+      let file = try GeoTIFFBandWriter(path: path, grid: grid, bandCount: 1)
+      try file.write(
+        band: 0, description: "a", window: RasterWindow(x: 0, y: 0, width: 5, height: 2),
+        values: Array(elevation[0..<10]))
+      let error = #expect(throws: RasterError.self) { try file.finish() }
+      #expect(error?.message == "band 0 was not written whole (10 of 15 pixels)")
+    }
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["map.tif"])
     let raster = try RasterDataset(path: path)
     #expect(raster.bandCount == 1)

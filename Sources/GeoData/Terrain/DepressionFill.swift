@@ -34,7 +34,7 @@ enum DepressionFill {
   static let ocean: Int32 = 0
 
   /// Fills every tile into `filled` and returns the filled level of every border cell by
-  /// raster index (what later passes need of a tile's halo).
+  /// raster index (what later passes need of a tile's halo; empty for a single tile).
   static func fill(
     _ source: some ElevationSource, layout: TileLayout, into filled: ScratchLayer<Float>
   ) throws(RasterError) -> [Int: Float] {
@@ -72,15 +72,8 @@ enum DepressionFill {
       let levels = flood(z, frame, seeds, meeting: nil)
       try filled.write(tile, frame.cropped(levels))
     }
-    if layout.count > 1 { return borderLevels }
-    // One tile: its border levels are its own filled values there.
-    let frame = layout.frame(0)
-    let levels = frame.framed(try filled.read(0), outside: Float.nan) { _ in .nan }
-    var border: [Int: Float] = [:]
-    for local in frame.border where !levels[local].isNaN {
-      border[frame.global(local)] = levels[local]
-    }
-    return border
+    // A single tile has no halo on the raster: nothing needs its border levels.
+    return borderLevels
   }
 
   /// The tile's elevations in its frame, NaN off the raster.

@@ -11,7 +11,7 @@ import Foundation
 final class ScratchLayer<Element: BitwiseCopyable> {
   let layout: TileLayout
   private let descriptor: Int32
-  private let name: String
+  private let path: String
 
   init(_ name: String, layout: TileLayout) throws(RasterError) {
     let path = (NSTemporaryDirectory() as NSString).appendingPathComponent(
@@ -23,7 +23,7 @@ final class ScratchLayer<Element: BitwiseCopyable> {
     }
     unlink(path)
     self.layout = layout
-    self.name = path
+    self.path = path
   }
 
   deinit { close(descriptor) }
@@ -44,7 +44,7 @@ final class ScratchLayer<Element: BitwiseCopyable> {
     }
     if failed {
       throw RasterError(
-        path: name, message: "cannot write scratch data: \(String(cString: strerror(errno)))")
+        path: path, message: "cannot write scratch data: \(String(cString: strerror(errno)))")
     }
   }
 
@@ -68,7 +68,7 @@ final class ScratchLayer<Element: BitwiseCopyable> {
       initialized = failed ? 0 : count
     }
     if failed {
-      throw RasterError(path: name, message: "cannot read scratch data back")
+      throw RasterError(path: path, message: "cannot read scratch data back")
     }
     return values
   }
