@@ -183,7 +183,7 @@ let package = Package(
       ]),
 
     // Tests: one target per layer, plus the executable driven end to end (MPI included).
-    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["GeoData"], path: "Tests/TestSupport"),
     .testTarget(
       name: "TensorEngineTests", dependencies: ["CPUSupport", "TensorEngine", "TestSupport"],
       exclude: ["Fixtures"]),

@@ -102,6 +102,25 @@ public struct RasterGrid: Equatable, Sendable {
     return (Int(column), Int(row))
   }
 
+  /// The grid of `window`'s pixels: the same CRS and pixel size, its origin at the
+  /// window's top-left corner.
+  public func cropped(to window: RasterWindow) -> RasterGrid {
+    var t = geoTransform
+    (t.originX, t.originY) = (
+      t.originX + Double(window.x) * t.pixelWidth + Double(window.y) * t.rowRotation,
+      t.originY + Double(window.x) * t.columnRotation + Double(window.y) * t.pixelHeight
+    )
+    return RasterGrid(width: window.width, height: window.height, geoTransform: t, crsWKT: crsWKT)
+  }
+
+  /// The grid as strips of whole rows, `rows` high (the last one what remains), top to
+  /// bottom: how layers too large for memory are made and written.
+  public func strips(of rows: Int) -> [RasterWindow] {
+    stride(from: 0, to: height, by: rows).map {
+      RasterWindow(x: 0, y: $0, width: width, height: min(rows, height - $0))
+    }
+  }
+
   /// Whether the CRS is geographic (degrees of latitude and longitude).
   public var isGeographic: Bool {
     guard !crsWKT.isEmpty else { return false }

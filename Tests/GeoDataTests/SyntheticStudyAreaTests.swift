@@ -107,4 +107,21 @@ import Testing
     let auc = wins / Double(positives.count * negatives.count)
     #expect(auc > 0.75, "oracle AUC \(auc)")
   }
+
+  /// Strips and tiles of 96 pixels (4 × 4 tiles, rivers crossing their borders) give the
+  /// values of one strip and one tile: every predictor band equal bit for bit, and the
+  /// 1 km files, made from cell means gathered window by window, equal byte for byte.
+  @Test func stripsAndTilesDoNotChangeTheValues() throws {
+    let (whole, tiled) = (
+      try TestPaths.temporaryDirectory("whole"), try TestPaths.temporaryDirectory("tiled")
+    )
+    defer { for url in [whole, tiled] { try? FileManager.default.removeItem(at: url) } }
+    let manifest = try SyntheticStudyArea.generate(specification, into: whole.path)
+    try SyntheticStudyArea.generate(specification, into: tiled.path, tileSize: 96)
+    #expect(
+      try studyDifferences(
+        whole, tiled, predictors: manifest.staticPredictors + manifest.timeVaryingPredictors,
+        files: ["inventory.tif", "truth_probability.tif", "truth_density.tif", "study.json"]
+      ) == [])
+  }
 }

@@ -19,7 +19,7 @@ struct LatentProcess {
 
   static let targetRate = 0.12
 
-  /// - Parameters: slope, pga, rain: the cell means (`cellMeans`) of slope, mean PGA and,
+  /// - Parameters: slope, pga, rain: the cell means (`CellMeans`) of slope, mean PGA and,
   ///   per period, maximum daily rain.
   init(
     specification s: SyntheticStudyArea.Specification, slope meanSlope: [Double],
@@ -73,20 +73,6 @@ struct LatentProcess {
     }
   }
 
-  /// The mean of a pixel layer over each cell of `pixels` × `pixels` (row-major on the cell
-  /// grid), so that a full layer can be dropped once written.
-  static func cellMeans(_ values: [Float], cellsX: Int, cellsY: Int, pixels: Int) -> [Double] {
-    let width = cellsX * pixels
-    var totals = [Double](repeating: 0, count: cellsX * cellsY)
-    for row in 0..<(cellsY * pixels) {
-      let cellRow = row / pixels * cellsX
-      for column in 0..<width {
-        totals[cellRow + column / pixels] += Double(values[row * width + column])
-      }
-    }
-    return totals.map { $0 / Double(pixels * pixels) }
-  }
-
   /// The b₀ for which the mean of sigmoid(b₀ + scores) is `rate` (bisection).
   static func intercept(for scores: [Double], rate: Double) -> Double {
     var (low, high) = (-30.0, 30.0)
@@ -97,4 +83,36 @@ struct LatentProcess {
     }
     return (low + high) / 2
   }
+}
+
+/// The mean of a pixel layer over each cell of `pixels` × `pixels` (row-major on the cell
+/// grid), gathered window by window so that no layer is ever whole in memory. Windows must
+/// cover whole cells; each cell's pixels are then summed in the same row-major order
+/// whatever the windows, so the means do not depend on them.
+struct CellMeans {
+  let cellsX: Int
+  let pixels: Int
+  private var totals: [Double]
+
+  init(cellsX: Int, cellsY: Int, pixels: Int) {
+    self.cellsX = cellsX
+    self.pixels = pixels
+    totals = Array(repeating: 0, count: cellsX * cellsY)
+  }
+
+  /// Adds `values`, row-major over `window` of the pixel grid.
+  mutating func add(_ values: [Float], over window: RasterWindow) {
+    precondition(
+      [window.x, window.y, window.width, window.height].allSatisfy { $0 % pixels == 0 },
+      "windows of cell means must cover whole cells")
+    for row in 0..<window.height {
+      let cellRow = (window.y + row) / pixels * cellsX
+      for column in 0..<window.width {
+        totals[cellRow + (window.x + column) / pixels] += Double(
+          values[row * window.width + column])
+      }
+    }
+  }
+
+  var means: [Double] { totals.map { $0 / Double(pixels * pixels) } }
 }

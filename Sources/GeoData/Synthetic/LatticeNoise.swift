@@ -10,12 +10,16 @@ public struct LatticeNoise: Sendable {
   /// Distinguishes independent fields drawn from one seed (elevation, shaking, rain, …).
   public let layer: UInt64
 
+  /// The hash of (seed, layer), the first step of every lattice value.
+  private let key: UInt64
+
   public init(seed: UInt64, layer: UInt64) {
     self.seed = seed
     self.layer = layer
+    key = LatticeNoise.mix(seed ^ (layer &* 0x1000_0000_01B3))
   }
 
-  static func mix(_ value: UInt64) -> UInt64 {
+  @inline(__always) static func mix(_ value: UInt64) -> UInt64 {
     var z = value &+ 0x9E37_79B9_7F4A_7C15
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -24,11 +28,18 @@ public struct LatticeNoise: Sendable {
 
   /// Uniform in [−1, 1) at lattice point (i, j) of `octave`.
   public func lattice(_ i: Int, _ j: Int, octave: Int) -> Double {
-    var h = LatticeNoise.mix(seed ^ (layer &* 0x1000_0000_01B3))
-    h = LatticeNoise.mix(h ^ UInt64(bitPattern: Int64(octave)))
-    h = LatticeNoise.mix(h ^ UInt64(bitPattern: Int64(i)))
-    h = LatticeNoise.mix(h ^ UInt64(bitPattern: Int64(j)) &* 0x9E37_79B9)
-    return Double(h >> 11) * 0x1p-52 - 1
+    lattice(i, j, octaveKey: octaveKey(octave))
+  }
+
+  /// The hash of (seed, layer, octave), shared by an octave's lattice values.
+  @inline(__always) private func octaveKey(_ octave: Int) -> UInt64 {
+    LatticeNoise.mix(key ^ UInt64(bitPattern: Int64(octave)))
+  }
+
+  @inline(__always) private func lattice(_ i: Int, _ j: Int, octaveKey: UInt64) -> Double {
+    let h = LatticeNoise.mix(octaveKey ^ UInt64(bitPattern: Int64(i)))
+    return Double(LatticeNoise.mix(h ^ UInt64(bitPattern: Int64(j)) &* 0x9E37_79B9) >> 11)
+      * 0x1p-52 - 1
   }
 
   /// Value noise at (x, y) in lattice units: bilinear between lattice values with a
@@ -37,9 +48,10 @@ public struct LatticeNoise: Sendable {
     let (i, j) = (Int(floor(x)), Int(floor(y)))
     let (fx, fy) = (x - floor(x), y - floor(y))
     let (sx, sy) = (fx * fx * (3 - 2 * fx), fy * fy * (3 - 2 * fy))
-    let top = lattice(i, j, octave: octave) * (1 - sx) + lattice(i + 1, j, octave: octave) * sx
+    let key = octaveKey(octave)
+    let top = lattice(i, j, octaveKey: key) * (1 - sx) + lattice(i + 1, j, octaveKey: key) * sx
     let bottom =
-      lattice(i, j + 1, octave: octave) * (1 - sx) + lattice(i + 1, j + 1, octave: octave) * sx
+      lattice(i, j + 1, octaveKey: key) * (1 - sx) + lattice(i + 1, j + 1, octaveKey: key) * sx
     return top * (1 - sy) + bottom * sy
   }
 

@@ -36,15 +36,17 @@ public enum SyntheticStudyArea {
   public static func monsoons(periods: Int) -> [Int] { (0..<periods).map { ($0 + 1) / 2 } }
 
   /// Writes the study area into `directory` and returns its manifest (also written as
-  /// `study.json`). Each pixel layer is written as soon as it is made and then dropped, so
-  /// that a national area (12,800 × 12,800 pixels, 655 MB a layer) needs only a few in
-  /// memory at once.
+  /// `study.json`). Every pixel layer is made and written in strips of `tileSize` rows and
+  /// the terrain in tiles of `tileSize` cells a side (`TerrainLayers`), so that a national
+  /// area (12,800 × 12,800 pixels, 655 MB a layer) holds a few strips in memory, never a
+  /// layer; the values do not depend on `tileSize` (a multiple of the cell's pixels).
   @discardableResult
-  public static func generate(_ specification: Specification, into directory: String)
-    throws(RasterError)
-    -> StudyManifest
-  {
+  public static func generate(
+    _ specification: Specification, into directory: String,
+    tileSize: Int = TerrainLayers.defaultTileSize
+  ) throws(RasterError) -> StudyManifest {
     let s = specification
+    precondition(tileSize > 0 && tileSize % s.cellPixels == 0, "tiles must hold whole cells")
     let pixel = 1000 / Double(s.cellPixels)
     let (width, height) = (s.widthKm * s.cellPixels, s.heightKm * s.cellPixels)
     let origin = (x: 300_000.0, y: 3_100_000.0 + Double(s.heightKm) * 1000)
@@ -54,8 +56,16 @@ public enum SyntheticStudyArea {
         originX: origin.x, pixelWidth: pixel, originY: origin.y, pixelHeight: -pixel),
       epsg: 32645)
     let noise = { (layer: UInt64) in LatticeNoise(seed: s.seed, layer: layer) }
-    func position(_ index: Int) -> (x: Double, y: Double) {
-      ((Double(index % width) + 0.5) * pixel, (Double(index / width) + 0.5) * pixel)
+    let strips = grid.strips(of: tileSize)
+    /// Visits each pixel of `window` with its centre's position (x, y) in metres and its
+    /// index in the window (row-major).
+    func forEachPixel(in window: RasterWindow, _ body: (Double, Double, Int) -> Void) {
+      for row in 0..<window.height {
+        let y = (Double(window.y + row) + 0.5) * pixel
+        for column in 0..<window.width {
+          body((Double(window.x + column) + 0.5) * pixel, y, row * window.width + column)
+        }
+      }
     }
 
     let predictors = (directory as NSString).appendingPathComponent("predictors")
@@ -65,104 +75,123 @@ public enum SyntheticStudyArea {
       throw RasterError(
         path: predictors, message: "cannot create the directory (\(error.localizedDescription))")
     }
-    func predictorPath(_ name: String) -> String {
-      (predictors as NSString).appendingPathComponent("\(name).tif")
+    func predictor(_ name: String, bands: Int = 1) throws(RasterError) -> GeoTIFFBandWriter {
+      try GeoTIFFBandWriter(
+        path: (predictors as NSString).appendingPathComponent("\(name).tif"), grid: grid,
+        bandCount: bands, noDataValue: Double(TerrainLayers.noData))
     }
-    func writePredictor(_ name: String, _ description: String, _ values: [Float])
-      throws(RasterError)
-    {
-      try writeGeoTIFF(
-        path: predictorPath(name), grid: grid,
-        bands: [RasterBand(description: description, values: values)],
-        noDataValue: Double(TerrainLayers.noData))
-    }
-    // All the latent process needs of a pixel layer.
-    func cellMeans(_ values: [Float]) -> [Double] {
-      LatentProcess.cellMeans(values, cellsX: s.widthKm, cellsY: s.heightKm, pixels: s.cellPixels)
+    func cellMeans() -> CellMeans {
+      CellMeans(cellsX: s.widthKm, cellsY: s.heightKm, pixels: s.cellPixels)
     }
 
-    // Terrain: fractal relief rising towards the north (Himalayan foothill slopes).
+    // Terrain: fractal relief rising towards the north (Himalayan foothill slopes), written
+    // first so that the terrain layers and the rain read it back a window at a time.
     let relief = noise(1)
-    let elevation = (0..<(width * height)).map { index -> Float in
-      let (x, y) = position(index)
-      let rise = 1200 * (1 - y / (Double(height) * pixel))
-      return Float(
-        max(100, 1500 + rise + 3000 * relief.fractal(x, y, wavelength: 12_000, octaves: 7)))
+    let elevationFile = try predictor(TerrainLayer.elevation.rawValue)
+    for strip in strips {
+      var elevation = [Float](repeating: 0, count: strip.width * strip.height)
+      forEachPixel(in: strip) { x, y, index in
+        let rise = 1200 * (1 - y / (Double(height) * pixel))
+        elevation[index] = Float(
+          max(100, 1500 + rise + 3000 * relief.fractal(x, y, wavelength: 12_000, octaves: 7)))
+      }
+      try elevationFile.write(
+        band: 0, description: TerrainLayer.elevation.description, window: strip,
+        values: elevation)
     }
-    var meanSlope: [Double] = []
-    try TerrainLayers.produce(ElevationModel(grid: grid, elevation: elevation)) {
-      layer, values throws(RasterError) in
-      if layer == .slope { meanSlope = cellMeans(values) }
-      // Flow accumulation is not one of the study's predictors.
-      guard StudyManifest.staticPredictors.contains(layer.rawValue) else { return }
-      try writePredictor(layer.rawValue, layer.description, values)
+    try elevationFile.finish()
+    let elevation = try RasterDataset(path: elevationFile.path)
+    // Flow accumulation is not one of the study's predictors.
+    let terrainLayers = TerrainLayer.allCases.filter {
+      $0 != .elevation && StudyManifest.staticPredictors.contains($0.rawValue)
     }
+    var terrainFiles: [TerrainLayer: GeoTIFFBandWriter] = [:]
+    for layer in terrainLayers { terrainFiles[layer] = try predictor(layer.rawValue) }
+    var meanSlope = cellMeans()
+    try TerrainLayers.produce(elevation, tileSize: tileSize) {
+      layer, window, values throws(RasterError) in
+      if layer == .slope { meanSlope.add(values, over: window) }
+      try terrainFiles[layer]?.write(
+        band: 0, description: layer.description, window: window, values: values)
+    }
+    for layer in terrainLayers { try terrainFiles[layer]!.finish() }
 
     // Shaking: PGA (g) decays with distance from the epicentre.
     let epicentre = (
       x: Double(width) * pixel * (0.2 + 0.3 * (noise(2).lattice(0, 0, octave: 0) + 1)),
       y: Double(height) * pixel * (0.2 + 0.3 * (noise(2).lattice(1, 0, octave: 0) + 1))
     )
-    let meanPGA: [Double]
+    var meanPGA = cellMeans()
     do {
       let (shakeNoise, spreadNoise) = (noise(3), noise(4))
-      var pgaMean = [Float](repeating: 0, count: width * height)
-      var pgaSpread = pgaMean
-      for index in 0..<(width * height) {
-        let (x, y) = position(index)
-        let distanceKm =
-          ((x - epicentre.x) * (x - epicentre.x) + (y - epicentre.y) * (y - epicentre.y))
-          .squareRoot() / 1000
-        let mean =
-          0.9 / (1 + distanceKm / 12)
-          * (1 + 0.15 * shakeNoise.fractal(x, y, wavelength: 8000, octaves: 4))
-        pgaMean[index] = Float(max(0.02, mean))
-        pgaSpread[index] = Float(
-          0.05 + 0.1 * mean + 0.02 * abs(spreadNoise.fractal(x, y, wavelength: 6000, octaves: 3)))
+      let (meanFile, spreadFile) = (try predictor("pga_mean"), try predictor("pga_std"))
+      for strip in strips {
+        var pgaMean = [Float](repeating: 0, count: strip.width * strip.height)
+        var pgaSpread = pgaMean
+        forEachPixel(in: strip) { x, y, index in
+          let distanceKm =
+            ((x - epicentre.x) * (x - epicentre.x) + (y - epicentre.y) * (y - epicentre.y))
+            .squareRoot() / 1000
+          let mean =
+            0.9 / (1 + distanceKm / 12)
+            * (1 + 0.15 * shakeNoise.fractal(x, y, wavelength: 8000, octaves: 4))
+          pgaMean[index] = Float(max(0.02, mean))
+          pgaSpread[index] = Float(
+            0.05 + 0.1 * mean + 0.02 * abs(spreadNoise.fractal(x, y, wavelength: 6000, octaves: 3)))
+        }
+        try meanFile.write(
+          band: 0, description: "peak ground acceleration, mean (g)", window: strip,
+          values: pgaMean)
+        try spreadFile.write(
+          band: 0, description: "peak ground acceleration, spread (g)", window: strip,
+          values: pgaSpread)
+        meanPGA.add(pgaMean, over: strip)
       }
-      try writePredictor("pga_mean", "peak ground acceleration, mean (g)", pgaMean)
-      try writePredictor("pga_std", "peak ground acceleration, spread (g)", pgaSpread)
-      meanPGA = cellMeans(pgaMean)
+      try meanFile.finish()
+      try spreadFile.finish()
     }
 
     // Rain per period: the maximum and the 2.5–97.5 % spread of daily rain (mm), one band
     // of each file per period.
     let monsoonCounts = monsoons(periods: s.periods)
-    let rainMax = try GeoTIFFBandWriter(
-      path: predictorPath("rain_max"), grid: grid, bandCount: s.periods)
-    let rainSpread = try GeoTIFFBandWriter(
-      path: predictorPath("rain_spread"), grid: grid, bandCount: s.periods)
-    var meanRain: [[Double]] = []
-    for period in 0..<s.periods {
-      let season = period == 0 ? 30.0 : (period % 2 == 1 ? 180.0 : 60.0)
-      let year = 1 + 0.15 * noise(5).lattice(period, 0, octave: 0)
-      let (pattern, wobble) = (noise(10 + UInt64(period)), noise(40 + UInt64(period)))
-      var maximum = [Float](repeating: 0, count: width * height)
-      var spread = maximum
-      for index in 0..<(width * height) {
-        let (x, y) = position(index)
-        let orographic = 0.2 * (Double(elevation[index]) - 1500) / 1800
-        let value = max(
-          5,
-          season * year
-            * (1 + 0.3 * pattern.fractal(x, y, wavelength: 20_000, octaves: 3) + orographic))
-        maximum[index] = Float(value)
-        spread[index] = Float(
-          value * (0.55 + 0.1 * wobble.fractal(x, y, wavelength: 10_000, octaves: 2)))
+    let (rainMax, rainSpread) = (
+      try predictor("rain_max", bands: s.periods), try predictor("rain_spread", bands: s.periods)
+    )
+    var meanRain = Array(repeating: cellMeans(), count: s.periods)
+    for strip in strips {
+      let ground = try elevation.read(band: 0, window: strip).values
+      for period in 0..<s.periods {
+        let season = period == 0 ? 30.0 : (period % 2 == 1 ? 180.0 : 60.0)
+        let year = 1 + 0.15 * noise(5).lattice(period, 0, octave: 0)
+        let (pattern, wobble) = (noise(10 + UInt64(period)), noise(40 + UInt64(period)))
+        var maxima = [Float](repeating: 0, count: strip.width * strip.height)
+        var spread = maxima
+        forEachPixel(in: strip) { x, y, index in
+          let orographic = 0.2 * (Double(ground[index]) - 1500) / 1800
+          let value = max(
+            5,
+            season * year
+              * (1 + 0.3 * pattern.fractal(x, y, wavelength: 20_000, octaves: 3) + orographic))
+          maxima[index] = Float(value)
+          spread[index] = Float(
+            value * (0.55 + 0.1 * wobble.fractal(x, y, wavelength: 10_000, octaves: 2)))
+        }
+        try rainMax.write(
+          band: period, description: "maximum daily rain (mm), period \(period)", window: strip,
+          values: maxima)
+        try rainSpread.write(
+          band: period, description: "2.5–97.5 % spread of daily rain (mm), period \(period)",
+          window: strip, values: spread)
+        meanRain[period].add(maxima, over: strip)
       }
-      try rainMax.write(
-        band: period, description: "maximum daily rain (mm), period \(period)", values: maximum)
-      try rainSpread.write(
-        band: period, description: "2.5–97.5 % spread of daily rain (mm), period \(period)",
-        values: spread)
-      meanRain.append(cellMeans(maximum))
     }
     try rainMax.finish()
     try rainSpread.finish()
 
     // The latent process on the 1 km grid.
     let cells = LatentProcess(
-      specification: s, slope: meanSlope, pga: meanPGA, rain: meanRain, monsoons: monsoonCounts,
+      specification: s, slope: meanSlope.means, pga: meanPGA.means, rain: meanRain.map(\.means),
+      monsoons: monsoonCounts,
       noise: noise)
     let cellGrid = try RasterGrid(
       width: s.widthKm, height: s.heightKm,
