@@ -4,10 +4,13 @@ import CGDAL
 /// raster grid: 1 in every pixel whose centre lies inside a polygon, 0 elsewhere. A layer
 /// in another CRS is reprojected onto the grid's by GDAL on the way.
 public enum PolygonRasterizer {
-  /// - Parameter layer: the layer's name; nil takes the file's only (or first) layer.
-  public static func rasterize(path: String, layer name: String? = nil, onto grid: RasterGrid)
-    throws(RasterError) -> [Float]
-  {
+  /// - Parameters:
+  ///   - layer: the layer's name; nil takes the file's only (or first) layer.
+  ///   - window: the part of `grid` to burn (row-major values over it); nil for all of it.
+  public static func rasterize(
+    path: String, layer name: String? = nil, onto grid: RasterGrid, window: RasterWindow? = nil
+  ) throws(RasterError) -> [Float] {
+    let grid = window.map { grid.cropped(to: $0) } ?? grid
     _ = gdalSetUp
     CPLErrorReset()
     guard let source = GDALOpenEx(path, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, nil, nil)

@@ -18,9 +18,11 @@ public enum StudyBuilder {
     public var built: Bool
   }
 
+  /// - Parameter tileSize: the side of the terrain's tiles and the height of the strips the
+  ///   other layers are made in; it bounds memory and does not change the values.
   public static func build(
     _ config: StudyBuildConfig, configFile: String, into output: String,
-    log: (String) -> Void = { _ in }
+    tileSize: Int = TerrainLayers.defaultTileSize, log: (String) -> Void = { _ in }
   ) throws(RasterError) -> Outcome {
     guard config.periods.count < Int(UInt8.max) else {
       throw RasterError(path: configFile, message: "periods: at most 254 periods")
@@ -64,7 +66,7 @@ public enum StudyBuilder {
 
     let target = output.hasSuffix("/") ? String(output.dropLast()) : output
     let stage = try Stage(
-      directory: target + ".partial-\(getpid())", grid: grid,
+      directory: target + ".partial-\(getpid())", grid: grid, tileSize: tileSize,
       areaOfInterest: config.grid.areaOfInterest)
     defer { try? FileManager.default.removeItem(atPath: stage.directory) }
     log(
@@ -127,19 +129,27 @@ public enum StudyBuilder {
 }
 
 /// A build's staging directory and what its steps share: the grid, the scratch files and
-/// the area-of-interest mask (outside it every predictor is nodata).
+/// the area-of-interest mask (outside it every predictor is nodata). Every pixel layer is
+/// made a strip of rows at a time, so memory does not grow with the area.
 private struct Stage {
   let directory: String
   let predictors: String
   let scratch: String
   let grid: TargetGrid
-  let inside: [Bool]?
+  /// The area of interest burnt onto the pixels (1 inside), a scratch raster.
+  let areaMask: RasterDataset?
+  let tileSize: Int
+  let strips: [RasterWindow]
 
-  init(directory: String, grid: TargetGrid, areaOfInterest: String?) throws(RasterError) {
+  init(directory: String, grid: TargetGrid, tileSize: Int, areaOfInterest: String?)
+    throws(RasterError)
+  {
     self.directory = directory
     self.grid = grid
+    self.tileSize = tileSize
     predictors = (directory as NSString).appendingPathComponent("predictors")
     scratch = (directory as NSString).appendingPathComponent("scratch")
+    strips = grid.pixels.strips(of: tileSize)
     try? FileManager.default.removeItem(atPath: directory)
     do {
       try FileManager.default.createDirectory(atPath: predictors, withIntermediateDirectories: true)
@@ -147,9 +157,21 @@ private struct Stage {
     } catch {
       throw RasterError(path: directory, message: "cannot create (\(error.localizedDescription))")
     }
-    inside = try areaOfInterest.map { (path) throws(RasterError) in
-      try PolygonRasterizer.rasterize(path: path, onto: grid.pixels).map { $0 > 0 }
+    guard let areaOfInterest else {
+      areaMask = nil
+      return
     }
+    let mask = try GeoTIFFBandWriter(
+      path: (scratch as NSString).appendingPathComponent("area_of_interest.tif"),
+      grid: grid.pixels, bandCount: 1)
+    for strip in strips {
+      try mask.write(
+        band: 0, description: "inside the area of interest", window: strip,
+        values: try PolygonRasterizer.rasterize(
+          path: areaOfInterest, onto: grid.pixels, window: strip))
+    }
+    try mask.finish()
+    areaMask = try RasterDataset(path: mask.path)
   }
 
   func scratchFile(_ name: String) -> String { (scratch as NSString).appendingPathComponent(name) }
@@ -158,18 +180,27 @@ private struct Stage {
     (predictors as NSString).appendingPathComponent("\(name).tif")
   }
 
-  func masked(_ values: [Float]) -> [Float] {
-    guard let inside else { return values }
-    return zip(values, inside).map { $1 ? $0 : .nan }
+  func predictorFile(_ name: String, bands: Int = 1) throws(RasterError) -> GeoTIFFBandWriter {
+    try GeoTIFFBandWriter(
+      path: predictor(name), grid: grid.pixels, bandCount: bands,
+      noDataValue: Double(TerrainLayers.noData))
+  }
+
+  /// `values` over `window` with the outside of the area of interest as NaN.
+  func masked(_ values: [Float], in window: RasterWindow) throws(RasterError) -> [Float] {
+    guard let areaMask else { return values }
+    let inside = try areaMask.read(band: 0, window: window).values
+    return zip(values, inside).map { $1 > 0 ? $0 : .nan }
   }
 
   /// The terrain layers of the DEM warped onto the pixels, read back a tile at a time.
   func writeTerrain(_ dem: DEMInput) throws(RasterError) {
     let warpedDEM = scratchFile("dem.tif")
     try RasterWarp.warp(dem.path, onto: grid.pixels, resampling: .bilinear, to: warpedDEM)
-    let source = InsideTheArea(raster: try RasterDataset(path: warpedDEM), inside: inside)
+    let source = InsideTheArea(raster: try RasterDataset(path: warpedDEM), stage: self)
     // Written into the staging directory, so a refusal here leaves the study untouched.
-    let cells = try TerrainLayers.write(source, riverArea: dem.riverAreaKm2 * 1e6, to: predictors)
+    let cells = try TerrainLayers.write(
+      source, tileSize: tileSize, riverArea: dem.riverAreaKm2 * 1e6, to: predictors)
     guard cells > 0 else {
       throw RasterError(path: dem.path, message: "no elevation over the study area")
     }
@@ -177,35 +208,37 @@ private struct Stage {
 
   /// PGA mean and spread, in g.
   func writeShaking(_ shaking: ShakingInput) throws(RasterError) {
-    let pgaMean = masked(
-      try ShakingLayers.warped(
-        shaking.mean, onto: grid.pixels, scale: shaking.units.toG,
-        scratch: scratchFile("pga_mean.tif"), units: shaking.units))
-    var pgaSpread = masked(
-      try ShakingLayers.warped(
-        shaking.std, onto: grid.pixels, scale: shaking.spread == .ln ? 1 : shaking.units.toG,
-        scratch: scratchFile("pga_std.tif"), units: shaking.spread == .ln ? nil : shaking.units))
-    if shaking.spread == .ln { ShakingLayers.lognormalSpread(&pgaSpread, median: pgaMean) }
-    for (name, what, values) in [
-      ("pga_mean", "mean", pgaMean), ("pga_std", "spread", pgaSpread),
-    ] {
-      try writeGeoTIFF(
-        path: predictor(name), grid: grid.pixels,
-        bands: [RasterBand(description: "peak ground acceleration, \(what) (g)", values: values)],
-        noDataValue: Double(TerrainLayers.noData))
+    let lnSpread = shaking.spread == .ln
+    var mean = try ShakingLayer(
+      shaking.mean, onto: grid.pixels, scale: shaking.units.toG,
+      scratch: scratchFile("pga_mean.tif"), units: shaking.units)
+    var spread = try ShakingLayer(
+      shaking.std, onto: grid.pixels, scale: lnSpread ? 1 : shaking.units.toG,
+      scratch: scratchFile("pga_std.tif"), units: lnSpread ? nil : shaking.units)
+    let (meanFile, spreadFile) = (try predictorFile("pga_mean"), try predictorFile("pga_std"))
+    for strip in strips {
+      let pgaMean = try masked(try mean.read(strip), in: strip)
+      var pgaSpread = try masked(try spread.read(strip), in: strip)
+      if lnSpread { ShakingLayer.lognormalSpread(&pgaSpread, median: pgaMean) }
+      try meanFile.write(
+        band: 0, description: "peak ground acceleration, mean (g)", window: strip,
+        values: pgaMean)
+      try spreadFile.write(
+        band: 0, description: "peak ground acceleration, spread (g)", window: strip,
+        values: pgaSpread)
     }
+    try mean.checkCoverage()
+    try spread.checkCoverage()
+    try meanFile.finish()
+    try spreadFile.finish()
   }
 
   /// Per period, the maximum and the spread of daily rain, a band each.
   func writeRain(
     _ statistics: RainStatistics, periods: [StudyPeriod], days: [[Day]], log: (String) -> Void
   ) throws(RasterError) {
-    let rainMax = try GeoTIFFBandWriter(
-      path: predictor("rain_max"), grid: grid.pixels, bandCount: periods.count,
-      noDataValue: Double(TerrainLayers.noData))
-    let rainSpread = try GeoTIFFBandWriter(
-      path: predictor("rain_spread"), grid: grid.pixels, bandCount: periods.count,
-      noDataValue: Double(TerrainLayers.noData))
+    let rainMax = try predictorFile("rain_max", bands: periods.count)
+    let rainSpread = try predictorFile("rain_spread", bands: periods.count)
     for (index, period) in periods.enumerated() {
       log("rain, period \(period.name): \(days[index].count) days")
       let (maximum, spread) = try statistics.statistics(days: days[index])
@@ -219,12 +252,16 @@ private struct Stage {
       let warped = scratchFile("rain_warped.tif")
       try RasterWarp.warp(native, onto: grid.pixels, resampling: .bilinear, to: warped)
       let dataset = try RasterDataset(path: warped)
-      try rainMax.write(
-        band: index, description: "maximum daily rain (mm), period \(period.name)",
-        values: masked(try dataset.read(band: 0).values))
-      try rainSpread.write(
-        band: index, description: "2.5–97.5 % spread of daily rain (mm), period \(period.name)",
-        values: masked(try dataset.read(band: 1).values))
+      for strip in strips {
+        try rainMax.write(
+          band: index, description: "maximum daily rain (mm), period \(period.name)",
+          window: strip,
+          values: try masked(try dataset.read(band: 0, window: strip).values, in: strip))
+        try rainSpread.write(
+          band: index, description: "2.5–97.5 % spread of daily rain (mm), period \(period.name)",
+          window: strip,
+          values: try masked(try dataset.read(band: 1, window: strip).values, in: strip))
+      }
     }
     try rainMax.finish()
     try rainSpread.finish()
@@ -253,18 +290,10 @@ private struct Stage {
 /// The warped DEM with the area of interest's outside as no data.
 private struct InsideTheArea: ElevationSource {
   let raster: RasterDataset
-  let inside: [Bool]?
+  let stage: Stage
   var grid: RasterGrid { raster.grid }
 
   func elevations(in window: RasterWindow) throws(RasterError) -> [Float] {
-    var values = try raster.elevations(in: window)
-    guard let inside else { return values }
-    for row in 0..<window.height {
-      for column in 0..<window.width
-      where !inside[(window.y + row) * grid.width + window.x + column] {
-        values[row * window.width + column] = .nan
-      }
-    }
-    return values
+    try stage.masked(try raster.elevations(in: window), in: window)
   }
 }

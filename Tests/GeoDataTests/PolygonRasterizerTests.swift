@@ -54,6 +54,20 @@ import Testing
     #expect(try PolygonRasterizer.rasterize(path: path, onto: Self.grid()) == Self.expected)
   }
 
+  /// Burning a window (rows 2–8, columns 4–16, off both edges of the squares) gives the
+  /// window's part of the whole grid's pixels.
+  @Test func aWindowBurnsItsPartOfTheGrid() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("landslides.geojson").path
+    try Self.geoJSON(Self.squares, epsg: 32654).write(
+      toFile: path, atomically: true, encoding: .utf8)
+    let window = RasterWindow(x: 4, y: 2, width: 13, height: 7)
+    let expected = (2..<9).flatMap { row in (4..<17).map { Self.expected[row * 20 + $0] } }
+    #expect(
+      try PolygonRasterizer.rasterize(path: path, onto: Self.grid(), window: window) == expected)
+  }
+
   /// The same polygons in geographic coordinates (EPSG:4326, longitude first as GeoJSON
   /// orders them) land on the same pixels.
   @Test func polygonsInAnotherCRSAreReprojected() throws {
