@@ -17,6 +17,7 @@ import Testing
     (kernel: 1, stride: 1, padding: Padding2D.none),
     (kernel: 1, stride: 2, padding: Padding2D.none),
     (kernel: 2, stride: 2, padding: Padding2D(top: 0, bottom: 1, left: 1, right: 0)),
+    (kernel: 3, stride: 1, padding: Padding2D(top: 0, bottom: 2, left: 2, right: 1)),
   ])
   func conv2d(kernel: Int, stride: Int, padding: Padding2D) {
     let x = wave(Shape(2, 6, 5, 3), 0.37, 0.11, requiresGradient: true)
@@ -27,12 +28,23 @@ import Testing
     }
   }
 
-  @Test func conv2dRectangularKernelWithoutBias() {
+  /// Stride 1 takes dx as a convolution of dy by the flipped filters; stride 2 scatters
+  /// patch gradients back (col2im).
+  @Test(arguments: [1, 2])
+  func conv2dRectangularKernelWithoutBias(strideY: Int) {
     let x = wave(Shape(1, 5, 6, 2), 0.41, 0.3, requiresGradient: true)
     let w = wave(Shape(2, 3, 2, 3), 0.29, 0.8, requiresGradient: true)
     checkGradients([x, w]) {
-      $0.conv2d(x, weight: w, bias: nil, stride: (2, 1), padding: Padding2D(1))
+      $0.conv2d(x, weight: w, bias: nil, stride: (strideY, 1), padding: Padding2D(1))
     }
+  }
+
+  /// More filters than output pixels: dx of this stride-1 convolution goes through col2im,
+  /// flipping the filters would cost more.
+  @Test func conv2dWithMoreFiltersThanPixels() {
+    let x = wave(Shape(1, 3, 3, 2), 0.41, 0.3, requiresGradient: true)
+    let w = wave(Shape(3, 3, 2, 12), 0.29, 0.8, scale: 0.5, requiresGradient: true)
+    checkGradients([x, w]) { $0.conv2d(x, weight: w, bias: nil, padding: Padding2D(1)) }
   }
 
   @Test func conv2dInChunks() {

@@ -41,8 +41,7 @@ extension Operation {
       Conv2DKernel.backward(
         x: x.data, w: weight.data, dy: dy, dx: dx?.pointer, accumulateDX: dx?.accumulate ?? true,
         dw: tape.gradientTarget(weight),
-        db: tape.gradientTarget(bias), shape: shape,
-        chunkRows: Conv2DKernel.chunkRows(shape, budget: tape.im2colBudget),
+        db: tape.gradientTarget(bias), shape: shape, budget: tape.im2colBudget,
         scratch: { tape.tensor(Shape($0)).data })
 
     case .maxPool(let x, let y, let shape):

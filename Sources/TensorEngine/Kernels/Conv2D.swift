@@ -58,6 +58,24 @@ struct ConvShape {
   /// Columns of the im2col matrix: one per weight of a filter.
   var patchSize: Int { geometry.kernelHeight * geometry.kernelWidth * inputChannels }
 
+  /// The convolution whose forward pass is this one's input gradient, where there is one
+  /// as plain as this: stride 1 and no side padded by a whole kernel. It runs over dy
+  /// (output pixels as its input) with the filters flipped and their channels swapped.
+  var transposed: ConvShape? {
+    let g = geometry
+    let p = g.padding
+    guard g.strideY == 1, g.strideX == 1,
+      max(p.top, p.bottom) < g.kernelHeight, max(p.left, p.right) < g.kernelWidth
+    else { return nil }
+    let padding = Padding2D(
+      top: g.kernelHeight - 1 - p.top, bottom: g.kernelHeight - 1 - p.bottom,
+      left: g.kernelWidth - 1 - p.left, right: g.kernelWidth - 1 - p.right)
+    return ConvShape(
+      batch: batch, height: outputHeight, width: outputWidth, inputChannels: outputChannels,
+      outputHeight: height, outputWidth: width, outputChannels: inputChannels,
+      geometry: WindowGeometry(kernel: (g.kernelHeight, g.kernelWidth), padding: padding))
+  }
+
   /// For each kernel position of im2col row `row` (one output pixel): the offset of its
   /// channels within the row, and the input pixel it reads, or nil where it falls in the
   /// zero padding.
@@ -84,7 +102,8 @@ struct ConvShape {
 /// 2-D convolution, NHWC input, weights [KH, KW, Cin, Cout] (HWIO). Pointwise convolutions
 /// are one GEMM over the whole batch; others build the im2col matrix a chunk of rows at a
 /// time (bounding memory) and multiply each chunk by the weights. Backward recomputes the
-/// chunks instead of keeping them.
+/// chunks instead of keeping them; the input gradient of a stride-1 convolution is itself
+/// a convolution (of dy, by the flipped filters), elsewhere patch gradients scattered back.
 enum Conv2DKernel {
   /// Rows of im2col per chunk so that a chunk holds at most `budget` floats.
   static func chunkRows(_ shape: ConvShape, budget: Int) -> Int {
@@ -173,21 +192,31 @@ enum Conv2DKernel {
 
   static func forward(
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
-    y: UnsafeMutablePointer<Float>, shape: ConvShape, chunkRows chunk: Int,
+    y: UnsafeMutablePointer<Float>, shape: ConvShape, budget: Int,
     scratch: (Int) -> UnsafeMutablePointer<Float>
   ) {
     let n = shape.outputChannels
-    let k = shape.patchSize
     if let b {
       for row in 0..<shape.rows { (y + row * n).update(from: b, count: n) }
     }
-    let beta: Float = b == nil ? 0 : 1
+    multiply(
+      x: x, w: w, y: y, beta: b == nil ? 0 : 1, shape: shape, budget: budget, scratch: scratch)
+  }
+
+  /// y ← x ⊛ w + β·y: one GEMM for pointwise convolutions, im2col a chunk at a time otherwise.
+  static func multiply(
+    x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+    beta: Float, shape: ConvShape, budget: Int, scratch: (Int) -> UnsafeMutablePointer<Float>
+  ) {
+    let n = shape.outputChannels
+    let k = shape.patchSize
     if shape.geometry.isPointwise {
       gemm(
         .none, .none, m: shape.rows, n: n, k: k, a: x, lda: k, b: w, ldb: n, beta: beta, c: y,
         ldc: n)
       return
     }
+    let chunk = chunkRows(shape, budget: budget)
     let columns = scratch(chunk * k)
     for start in stride(from: 0, to: shape.rows, by: chunk) {
       let count = min(chunk, shape.rows - start)
@@ -201,7 +230,7 @@ enum Conv2DKernel {
   static func backward(
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>?, accumulateDX: Bool, dw: UnsafeMutablePointer<Float>?,
-    db: UnsafeMutablePointer<Float>?, shape: ConvShape, chunkRows chunk: Int,
+    db: UnsafeMutablePointer<Float>?, shape: ConvShape, budget: Int,
     scratch: (Int) -> UnsafeMutablePointer<Float>
   ) {
     let n = shape.outputChannels
@@ -213,25 +242,66 @@ enum Conv2DKernel {
         inputs: k, outputs: n)
       return
     }
-    let columns = scratch(chunk * k)
-    if let dx, !accumulateDX {
+    let chunk = chunkRows(shape, budget: budget)
+    // dx of a stride-1 convolution is dy convolved with the flipped, transposed filters: an
+    // im2col of dy and a GEMM straight into dx, instead of a GEMM into patch gradients and
+    // their scatter (col2im). Where the filters outweigh dy's pixels, flipping them costs
+    // more than the scatter saves.
+    let transposed = dx == nil || shape.rows <= n ? nil : shape.transposed
+    let transposedFloats = transposed.map { chunkRows($0, budget: budget) * $0.patchSize } ?? 0
+    let columns = scratch(max(chunk * k, transposedFloats))
+    if let dw {
+      for start in stride(from: 0, to: shape.rows, by: chunk) {
+        let count = min(chunk, shape.rows - start)
+        parallelIm2col(x, shape, rows: start, count: count, into: columns)
+        gemm(
+          .transposed, .none, m: k, n: n, k: count, a: columns, lda: k, b: dy + start * n,
+          ldb: n, beta: 1, c: dw, ldc: n)
+      }
+    }
+    guard let dx else { return }
+    if let transposed {
+      let flipped = scratch(k * n)
+      flipFilters(w, shape, into: flipped)
+      multiply(
+        x: dy, w: flipped, y: dx, beta: accumulateDX ? 1 : 0, shape: transposed, budget: budget,
+        scratch: { _ in columns })
+      return
+    }
+    if !accumulateDX {
       Tensor.fill(
         dx, count: shape.batch * shape.height * shape.width * shape.inputChannels, with: 0)
     }
     for start in stride(from: 0, to: shape.rows, by: chunk) {
       let count = min(chunk, shape.rows - start)
-      let dyChunk = dy + start * n
-      if let dw {
-        parallelIm2col(x, shape, rows: start, count: count, into: columns)
-        gemm(
-          .transposed, .none, m: k, n: n, k: count, a: columns, lda: k, b: dyChunk, ldb: n,
-          beta: 1, c: dw, ldc: n)
-      }
-      if let dx {
-        gemm(
-          .none, .transposed, m: count, n: k, k: n, a: dyChunk, lda: n, b: w, ldb: n, beta: 0,
-          c: columns, ldc: k)
-        parallelCol2im(columns, shape, rows: start, count: count, into: dx)
+      gemm(
+        .none, .transposed, m: count, n: k, k: n, a: dy + start * n, lda: n, b: w, ldb: n,
+        beta: 0, c: columns, ldc: k)
+      parallelCol2im(columns, shape, rows: start, count: count, into: dx)
+    }
+  }
+
+  /// The filters of the transposed convolution: tap (KH−1−ky, KW−1−kx) of `w`, with its
+  /// input and output channels swapped, at tap (ky, kx) of `flipped` ([KH, KW, Cout, Cin]).
+  static func flipFilters(
+    _ w: UnsafePointer<Float>, _ shape: ConvShape, into flipped: UnsafeMutablePointer<Float>
+  ) {
+    let g = shape.geometry
+    let (inputs, outputs) = (shape.inputChannels, shape.outputChannels)
+    let taps = g.kernelHeight * g.kernelWidth
+    let block = 16
+    for tap in 0..<taps {
+      let source = w + (taps - 1 - tap) * inputs * outputs
+      let target = flipped + tap * inputs * outputs
+      // Blocked transpose of one tap's [Cin, Cout] matrix into [Cout, Cin].
+      for i0 in stride(from: 0, to: inputs, by: block) {
+        for o0 in stride(from: 0, to: outputs, by: block) {
+          for o in o0..<min(o0 + block, outputs) {
+            for i in i0..<min(i0 + block, inputs) {
+              target[o * inputs + i] = source[i * outputs + o]
+            }
+          }
+        }
       }
     }
   }
@@ -261,8 +331,7 @@ extension Tape {
       bias)
     Conv2DKernel.forward(
       x: x.data, w: weight.data, b: bias?.data, y: y.data, shape: shape,
-      chunkRows: Conv2DKernel.chunkRows(shape, budget: im2colBudget),
-      scratch: { self.tensor(Shape($0)).data })
+      budget: im2colBudget, scratch: { self.tensor(Shape($0)).data })
     forwardFLOPs += 2 * shape.rows * shape.patchSize * shape.outputChannels
     record(.conv2d(x: x, weight: weight, bias: bias, y: y, shape: shape), producing: y)
     return y
