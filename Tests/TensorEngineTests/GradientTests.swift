@@ -123,7 +123,7 @@ import Testing
     checkGradients([a, b], step: 1e-3) { $0.add(a, b, relu: true) }
   }
 
-  /// 37 channels split over two threads as 18 + 19: sixteen in vector lanes, the rest scalar.
+  /// 37 channels: two blocks of sixteen in vector lanes, the rest scalar.
   @Test func batchNormInVectorLanes() {
     let x = distinct(Shape(6, 37), requiresGradient: true)
     let gamma = wave(Shape(37), 0.9, 0.3, requiresGradient: true)
@@ -155,6 +155,51 @@ import Testing
     for (a, b) in zip(fused, unfused) {
       #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
     }
+  }
+
+  /// 6,000 rows × 37 channels: the sums run over three row blocks. Forward and backward
+  /// against the formulas in double precision, the ReLU mask taken from the forward output
+  /// (backward finds it again from x, and must find the same one).
+  @Test(arguments: [false, true])
+  func batchNormOverRowBlocksMatchesDoublePrecision(relu: Bool) {
+    let (m, c) = (6000, 37)
+    let x = wave(Shape(m, c), 0.37, 0.11, scale: 2, requiresGradient: true)
+    for index in 0..<x.count { x[index] += 3 }
+    let gamma = wave(Shape(c), 0.9, 0.3, requiresGradient: true)
+    let beta = wave(Shape(c), 0.7, 1.1, requiresGradient: true)
+    let seed = wave(Shape(m, c), 0.61, 0.3)
+    let tape = Tape()
+    let y = tape.batchNorm(
+      x, gamma: gamma, beta: beta, runningMean: Tensor(zeros: Shape(c)),
+      runningVariance: Tensor(zeros: Shape(c)), momentum: 0.9, epsilon: 1e-3, relu: relu)
+    tape.backward(from: y, seed: seed)
+    let (dx, dgamma, dbeta) = (x.gradient!, gamma.gradient!, beta.gradient!)
+    var (worstOutput, worstGradient) = (0.0, 0.0)
+    for channel in 0..<c {
+      let column = (0..<m).map { Double(x[$0 * c + channel]) }
+      let mean = column.reduce(0, +) / Double(m)
+      let variance = column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(m)
+      let inverseStd = 1 / (variance + 1e-3).squareRoot()
+      let xhat = column.map { ($0 - mean) * inverseStd }
+      let (g0, b0) = (Double(gamma[channel]), Double(beta[channel]))
+      let g = (0..<m).map { row in
+        relu && y[row * c + channel] <= 0 ? 0 : Double(seed[row * c + channel])
+      }
+      let sumG = g.reduce(0, +)
+      let sumGXhat = zip(g, xhat).map { $0 * $1 }.reduce(0, +)
+      #expect(abs(Double(dbeta[channel]) - sumG) <= 1e-4 * max(1, abs(sumG)))
+      #expect(abs(Double(dgamma[channel]) - sumGXhat) <= 1e-4 * max(1, abs(sumGXhat)))
+      for row in 0..<m {
+        let value = g0 * xhat[row] + b0
+        let expected = relu ? max(value, 0) : value
+        worstOutput = max(worstOutput, abs(Double(y[row * c + channel]) - expected))
+        let gradient =
+          g0 * inverseStd * (g[row] - sumG / Double(m) - xhat[row] * sumGXhat / Double(m))
+        worstGradient = max(worstGradient, abs(Double(dx[row * c + channel]) - gradient))
+      }
+    }
+    #expect(worstOutput <= 1e-4)
+    #expect(worstGradient <= 1e-4)
   }
 
   /// x feeds both a convolution and the residual sum, so its gradient is first assigned

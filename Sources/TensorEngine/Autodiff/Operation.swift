@@ -58,12 +58,14 @@ extension Operation {
       guard let dy = y.liveGradientIfAny else { return }
       let c = x.shape.last
       let dx = tape.gradientDestination(x)
+      let m = x.count / c
       BatchNormKernel.backward(
-        x: x.data, y: y.data, relu: relu, dy: dy, accumulateDX: dx?.accumulate ?? true,
-        gamma: gamma.data, mean: mean.data, inverseStd: inverseStd.data,
+        x: x.data, relu: relu, dy: dy, accumulateDX: dx?.accumulate ?? true,
+        gamma: gamma.data, beta: beta.data, mean: mean.data, inverseStd: inverseStd.data,
         dx: dx?.pointer, dgamma: tape.gradientTarget(gamma),
         dbeta: tape.gradientTarget(beta),
-        sums: tape.tensor(Shape(2 * c)).data, rows: x.count / c, channels: c, frozen: frozen,
+        scratch: tape.tensor(Shape(BatchNormKernel.scratchCount(rows: m, channels: c))).data,
+        rows: m, channels: c, frozen: frozen,
         replicaRows: replicaRows, crossReplicaSum: replicaRows > 0 ? tape.crossReplicaSum : nil)
 
     case .layerNorm(let x, let gamma, let beta, let y, let mean, let inverseStd):
