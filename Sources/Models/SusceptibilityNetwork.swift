@@ -61,10 +61,11 @@ public final class Bottleneck: Module {
   public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
     var h = norm1(conv1(x, tape), tape, relu: true)
     h = norm2(conv2(h, tape), tape, relu: true)
-    h = norm3(conv3(h, tape), tape)
+    h = conv3(h, tape)
     var residual = x
     if let shortcut, let shortcutNorm { residual = shortcutNorm(shortcut(x, tape), tape) }
-    return tape.add(h, residual, relu: true)
+    // The third batch norm, the residual sum and the last ReLU in one pass.
+    return norm3(h, tape, relu: true, residual: residual)
   }
 }
 

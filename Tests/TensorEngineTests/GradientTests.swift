@@ -117,6 +117,25 @@ import Testing
     }
   }
 
+  @Test(arguments: [false, true])
+  func batchNormFusedWithResidualAndReLU(training: Bool) {
+    let x = distinct(Shape(4, 3, 5), requiresGradient: true)
+    let residual = wave(Shape(4, 3, 5), 0.5, 0.9, scale: 0.05, requiresGradient: true)
+    let gamma = wave(Shape(5), 0.9, 0.3, requiresGradient: true)
+    let beta = wave(Shape(5), 0.7, 1.1, requiresGradient: true)
+    let variance = Tensor([0.5, 1, 2, 0.25, 4], shape: Shape(5))
+    checkGradients([x, gamma, beta, residual], step: 1e-3) { tape in
+      training
+        ? tape.batchNorm(
+          x, gamma: gamma, beta: beta, runningMean: Tensor(zeros: Shape(5)),
+          runningVariance: Tensor(zeros: Shape(5)), momentum: 0.9, epsilon: 1e-3, relu: true,
+          residual: residual)
+        : tape.batchNormInference(
+          x, gamma: gamma, beta: beta, runningMean: Tensor(zeros: Shape(5)),
+          runningVariance: variance, epsilon: 1e-3, relu: true, residual: residual)
+    }
+  }
+
   @Test func addFusedWithReLU() {
     let a = distinct(Shape(3, 8), requiresGradient: true)
     let b = wave(Shape(3, 8), 0.5, 0.9, scale: 0.05, requiresGradient: true)
@@ -135,20 +154,22 @@ import Testing
     }
   }
 
-  /// The fused ReLU in vector lanes gives exactly the gradients of BN followed by ReLU.
-  @Test func fusedReLUGradientsEqualTheUnfusedOnes() {
+  /// The fused residual and ReLU in vector lanes give the gradients of BN followed by the
+  /// sum and the ReLU.
+  @Test func fusedResidualAndReLUGradientsEqualTheUnfusedOnes() {
     func gradients(fused: Bool) -> [[Float]] {
       let x = distinct(Shape(6, 37), requiresGradient: true)
       let gamma = wave(Shape(37), 0.9, 0.3, requiresGradient: true)
       let beta = wave(Shape(37), 0.7, 1.1, requiresGradient: true)
       let tape = Tape()
       let statistics = (Tensor(zeros: Shape(37)), Tensor(zeros: Shape(37)))
+      let residual = wave(Shape(6, 37), 0.5, 0.9, requiresGradient: true)
       let normalized = tape.batchNorm(
         x, gamma: gamma, beta: beta, runningMean: statistics.0, runningVariance: statistics.1,
-        momentum: 0.9, epsilon: 1e-3, relu: fused)
-      let y = fused ? normalized : tape.relu(normalized)
+        momentum: 0.9, epsilon: 1e-3, relu: fused, residual: fused ? residual : nil)
+      let y = fused ? normalized : tape.add(normalized, residual, relu: true)
       tape.backward(from: y, seed: wave(y.shape, 0.61, 0.3))
-      return [x, gamma, beta].map { $0.gradient!.array }
+      return [x, gamma, beta, residual].map { $0.gradient!.array }
     }
     let fused = gradients(fused: true)
     let unfused = gradients(fused: false)
@@ -157,24 +178,28 @@ import Testing
     }
   }
 
-  /// 6,000 rows × 37 channels: the sums run over three row blocks. Forward and backward
-  /// against the formulas in double precision, the ReLU mask taken from the forward output
-  /// (backward finds it again from x, and must find the same one).
-  @Test(arguments: [false, true])
-  func batchNormOverRowBlocksMatchesDoublePrecision(relu: Bool) {
+  /// 6,000 rows × 37 channels: the sums run over three row blocks. Forward and backward,
+  /// with and without a fused residual and ReLU, against the formulas in double precision,
+  /// the ReLU mask taken from the forward output (backward finds it again from x and the
+  /// residual, and must find the same one).
+  @Test(arguments: [false, true], [false, true])
+  func batchNormOverRowBlocksMatchesDoublePrecision(relu: Bool, residual withResidual: Bool) {
     let (m, c) = (6000, 37)
     let x = wave(Shape(m, c), 0.37, 0.11, scale: 2, requiresGradient: true)
     for index in 0..<x.count { x[index] += 3 }
     let gamma = wave(Shape(c), 0.9, 0.3, requiresGradient: true)
     let beta = wave(Shape(c), 0.7, 1.1, requiresGradient: true)
     let seed = wave(Shape(m, c), 0.61, 0.3)
+    let residual = wave(Shape(m, c), 0.23, 0.4, requiresGradient: true)
     let tape = Tape()
     let y = tape.batchNorm(
       x, gamma: gamma, beta: beta, runningMean: Tensor(zeros: Shape(c)),
-      runningVariance: Tensor(zeros: Shape(c)), momentum: 0.9, epsilon: 1e-3, relu: relu)
+      runningVariance: Tensor(zeros: Shape(c)), momentum: 0.9, epsilon: 1e-3, relu: relu,
+      residual: withResidual ? residual : nil)
     tape.backward(from: y, seed: seed)
     let (dx, dgamma, dbeta) = (x.gradient!, gamma.gradient!, beta.gradient!)
-    var (worstOutput, worstGradient) = (0.0, 0.0)
+    #expect((residual.gradient != nil) == withResidual)
+    var (worstOutput, worstGradient, worstResidual) = (0.0, 0.0, 0.0)
     for channel in 0..<c {
       let column = (0..<m).map { Double(x[$0 * c + channel]) }
       let mean = column.reduce(0, +) / Double(m)
@@ -190,8 +215,12 @@ import Testing
       #expect(abs(Double(dbeta[channel]) - sumG) <= 1e-4 * max(1, abs(sumG)))
       #expect(abs(Double(dgamma[channel]) - sumGXhat) <= 1e-4 * max(1, abs(sumGXhat)))
       for row in 0..<m {
-        let value = g0 * xhat[row] + b0
+        let r = withResidual ? Double(residual[row * c + channel]) : 0
+        let value = g0 * xhat[row] + b0 + r
         let expected = relu ? max(value, 0) : value
+        if let dr = residual.gradient {
+          worstResidual = max(worstResidual, abs(Double(dr[row * c + channel]) - g[row]))
+        }
         worstOutput = max(worstOutput, abs(Double(y[row * c + channel]) - expected))
         let gradient =
           g0 * inverseStd * (g[row] - sumG / Double(m) - xhat[row] * sumGXhat / Double(m))
@@ -200,22 +229,31 @@ import Testing
     }
     #expect(worstOutput <= 1e-4)
     #expect(worstGradient <= 1e-4)
+    #expect(worstResidual == 0)
   }
 
-  /// x feeds both a convolution and the residual sum, so its gradient is first assigned
-  /// and then accumulated (through the pointwise GEMM or through col2im).
-  @Test(arguments: [1, 3])
-  func residualBlockGradientsAccumulate(kernel: Int) {
+  /// x feeds both a convolution and the residual sum (the add, or fused into the batch
+  /// norm), so its gradient is first assigned and then accumulated (through the pointwise
+  /// GEMM or through col2im).
+  @Test(arguments: [1, 3], [false, true])
+  func residualBlockGradientsAccumulate(kernel: Int, fused: Bool) {
     let x = distinct(Shape(2, 4, 4, 3), requiresGradient: true)
     let w = wave(Shape(kernel, kernel, 3, 3), 0.23, 0.5, scale: 0.5, requiresGradient: true)
     let gamma = wave(Shape(3), 0.9, 0.3, requiresGradient: true)
     let beta = wave(Shape(3), 0.7, 1.1, requiresGradient: true)
     checkGradients([x, w, gamma, beta], step: 1e-3) { tape in
       let h = tape.conv2d(x, weight: w, bias: nil, padding: Padding2D(kernel / 2))
-      let normalized = tape.batchNorm(
-        h, gamma: gamma, beta: beta, runningMean: Tensor(zeros: Shape(3)),
-        runningVariance: Tensor(zeros: Shape(3)), momentum: 0.9, epsilon: 1e-3, relu: true)
-      let sum = tape.add(normalized, x, relu: true)
+      let statistics = (Tensor(zeros: Shape(3)), Tensor(zeros: Shape(3)))
+      let sum =
+        fused
+        ? tape.batchNorm(
+          h, gamma: gamma, beta: beta, runningMean: statistics.0, runningVariance: statistics.1,
+          momentum: 0.9, epsilon: 1e-3, relu: true, residual: x)
+        : tape.add(
+          tape.batchNorm(
+            h, gamma: gamma, beta: beta, runningMean: statistics.0,
+            runningVariance: statistics.1, momentum: 0.9, epsilon: 1e-3, relu: true), x,
+          relu: true)
       return tape.multiply(sum, tape.sigmoid(x))
     }
   }

@@ -44,6 +44,16 @@ import Testing
     #expect(BLASKernel.correction(loaded: "NEOVERSEN1", cpu: Self.avx512, environment: [:]) == nil)
   }
 
+  @Test func aUsersWeakerChoiceIsNamed() {
+    #expect(BLASKernel.strongerCore(than: "Haswell", cpu: Self.avx512) == "SkylakeX")
+    #expect(BLASKernel.strongerCore(than: "SkylakeX", cpu: Self.avx512) == nil)
+    #expect(BLASKernel.strongerCore(than: "Haswell", cpu: Self.avx2) == nil)
+    #expect(BLASKernel.strongerCore(than: "NEOVERSEN1", cpu: Self.avx512) == nil)
+    #expect(
+      BLASKernel.Reason.user(weakerThan: "SkylakeX").description
+        == "OPENBLAS_CORETYPE set by the user, weaker than this CPU's SkylakeX")
+  }
+
   @Test func theUsersChoiceAndARestartedProcessAreKept() {
     let user = [BLASKernel.coreVariable: "Prescott"]
     #expect(BLASKernel.correction(loaded: "Prescott", cpu: Self.avx512, environment: user) == nil)

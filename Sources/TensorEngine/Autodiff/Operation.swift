@@ -7,8 +7,8 @@ enum Operation {
   case averagePool(x: Tensor, y: Tensor, shape: PoolShape)
   /// `replicaRows`: rows over all replicas when the statistics were synchronised, else 0.
   case batchNorm(
-    x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, inverseStd: Tensor,
-    frozen: Bool, relu: Bool, replicaRows: Int)
+    x: Tensor, gamma: Tensor, beta: Tensor, residual: Tensor?, y: Tensor, mean: Tensor,
+    inverseStd: Tensor, frozen: Bool, relu: Bool, replicaRows: Int)
   case layerNorm(
     x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, inverseStd: Tensor)
   case elementwise(ElementwiseFunction, x: Tensor, y: Tensor)
@@ -53,20 +53,21 @@ extension Operation {
       AveragePoolKernel.backward(dy: dy, dx: dx, shape: shape)
 
     case .batchNorm(
-      let x, let gamma, let beta, let y, let mean, let inverseStd, let frozen, let relu,
-      let replicaRows):
+      let x, let gamma, let beta, let residual, let y, let mean, let inverseStd, let frozen,
+      let relu, let replicaRows):
       guard let dy = y.liveGradientIfAny else { return }
       let c = x.shape.last
-      let dx = tape.gradientDestination(x)
       let m = x.count / c
       BatchNormKernel.backward(
-        x: x.data, relu: relu, dy: dy, accumulateDX: dx?.accumulate ?? true,
-        gamma: gamma.data, beta: beta.data, mean: mean.data, inverseStd: inverseStd.data,
-        dx: dx?.pointer, dgamma: tape.gradientTarget(gamma),
-        dbeta: tape.gradientTarget(beta),
+        x: x.data, dy: dy,
+        map: .init(
+          gamma: gamma.data, beta: beta.data, mean: mean.data, inverseStd: inverseStd.data,
+          residual: residual?.data, relu: relu),
+        dx: tape.gradientDestination(x), dResidual: tape.gradientDestination(residual),
+        dgamma: tape.gradientTarget(gamma), dbeta: tape.gradientTarget(beta),
         scratch: tape.tensor(Shape(BatchNormKernel.scratchCount(rows: m, channels: c))).data,
-        rows: m, channels: c, frozen: frozen,
-        replicaRows: replicaRows, crossReplicaSum: replicaRows > 0 ? tape.crossReplicaSum : nil)
+        rows: m, channels: c, frozen: frozen, replicaRows: replicaRows,
+        crossReplicaSum: replicaRows > 0 ? tape.crossReplicaSum : nil)
 
     case .layerNorm(let x, let gamma, let beta, let y, let mean, let inverseStd):
       guard let dy = y.liveGradientIfAny else { return }
@@ -141,8 +142,12 @@ extension Operation {
       body(x)
       body(weight)
       if let bias { body(bias) }
-    case .batchNorm(let x, let gamma, let beta, _, _, _, _, _, _),
-      .layerNorm(let x, let gamma, let beta, _, _, _):
+    case .batchNorm(let x, let gamma, let beta, let residual, _, _, _, _, _, _):
+      body(x)
+      body(gamma)
+      body(beta)
+      if let residual { body(residual) }
+    case .layerNorm(let x, let gamma, let beta, _, _, _):
       body(x)
       body(gamma)
       body(beta)

@@ -14,14 +14,16 @@ public struct BLASKernel: Sendable, Equatable {
     case detected
     /// OpenBLAS chose `from`, weaker than the CPU can run; this process was restarted.
     case corrected(from: String)
-    /// The user's `OPENBLAS_CORETYPE`, kept as it is.
-    case user
+    /// The user's `OPENBLAS_CORETYPE`, kept as it is, and the stronger core this CPU
+    /// could run where the user's is weaker (machines that set it for older nodes).
+    case user(weakerThan: String?)
 
     public var description: String {
       switch self {
       case .detected: "detected by OpenBLAS"
       case .corrected(let from): "corrected: OpenBLAS chose \(from), weaker than this CPU"
-      case .user: "OPENBLAS_CORETYPE set by the user"
+      case .user(nil): "OPENBLAS_CORETYPE set by the user"
+      case .user(let best?): "OPENBLAS_CORETYPE set by the user, weaker than this CPU's \(best)"
       }
     }
   }
@@ -46,7 +48,10 @@ public struct BLASKernel: Sendable, Equatable {
     if let from = environment[correctedVariable] {
       return BLASKernel(core: core, reason: .corrected(from: from))
     }
-    if environment[coreVariable] != nil { return BLASKernel(core: core, reason: .user) }
+    if environment[coreVariable] != nil {
+      return BLASKernel(
+        core: core, reason: .user(weakerThan: strongerCore(than: core, cpu: .current)))
+    }
     return BLASKernel(core: core, reason: .detected)
   }
 
@@ -68,9 +73,14 @@ public struct BLASKernel: Sendable, Equatable {
     guard environment[correctedVariable] == nil, environment[coreVariable] == nil else {
       return nil
     }
-    guard let chosenLevel = level(ofCore: chosenCore(loaded: loaded, environment: environment)),
-      let best = recommendedCore(for: cpu),
-      let bestLevel = level(ofCore: best), bestLevel > chosenLevel
+    return strongerCore(than: chosenCore(loaded: loaded, environment: environment), cpu: cpu)
+  }
+
+  /// The core this CPU should run where it uses wider vectors than `core`; nil where
+  /// `core` is as wide, or is a name we do not know.
+  public static func strongerCore(than core: String, cpu: CPUFeatures) -> String? {
+    guard let level = level(ofCore: core), let best = recommendedCore(for: cpu),
+      let bestLevel = self.level(ofCore: best), bestLevel > level
     else { return nil }
     return best
   }

@@ -18,23 +18,6 @@ enum BatchNormKernel {
     2 * c * (sumBlocks(rows: m, channels: c) + 1)
   }
 
-  /// Training: normalises with the batch statistics, saves mean and 1/σ for backward, and
-  /// returns the biased batch variance through `variance` (for the running averages).
-  static func forwardTraining(
-    x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-    y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
-    inverseStd: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
-    rows m: Int, channels c: Int, epsilon: Float, relu: Bool,
-    scratch: UnsafeMutablePointer<Float>
-  ) {
-    statistics(
-      x: x, mean: mean, variance: variance, inverseStd: inverseStd, rows: m, channels: c,
-      epsilon: epsilon, scratch: scratch)
-    normalize(
-      x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, rows: m,
-      channels: c, relu: relu)
-  }
-
   /// Mean, biased variance and 1/σ per channel, in one pass: sums of x − s and (x − s)²
   /// with s the channel's value in row 0, which keeps E[(x−s)²] − E[x−s]² from cancelling
   /// when the mean is large against the spread.
@@ -57,34 +40,28 @@ enum BatchNormKernel {
     }
   }
 
-  /// y = γ·(x − μ)·(1/σ) + β, then max(y, 0) when `relu` (the fused BN → ReLU of ResNets).
+  /// y = `map`(x) row by row.
   static func normalize(
-    x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>,
-    inverseStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-    rows m: Int, channels c: Int, relu: Bool
+    x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, map: ElementMap, rows m: Int,
+    channels c: Int
   ) {
-    ThreadPool.shared.parallelFor(
-      m, work: m * c,
-      Normalize(
-        x: x, y: y, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta, c: c, relu: relu))
+    ThreadPool.shared.parallelFor(m, work: m * c, Normalize(x: x, y: y, map: map, c: c))
   }
 
   /// Gradients of batch norm: through the batch statistics (training), or through the
   /// per-channel affine map alone when the statistics were fixed (`frozen`, inference).
-  /// With `relu`, dy is first masked where the output was clipped to 0, found again from x
-  /// by the forward pass's own expression (so the output need not be read back). `scratch`
-  /// holds `scratchCount` floats.
+  /// With a ReLU, dy is first masked where the output was clipped to 0; the residual's
+  /// gradient is that masked dy, written to `dResidual`. `scratch` holds `scratchCount`
+  /// floats.
   static func backward(
-    x: UnsafePointer<Float>, relu: Bool, dy: UnsafePointer<Float>,
-    accumulateDX: Bool, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-    mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
-    dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
-    dbeta: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>, rows m: Int,
-    channels c: Int, frozen: Bool, replicaRows: Int = 0,
-    crossReplicaSum: ((UnsafeMutableBufferPointer<Float>) -> Void)? = nil
+    x: UnsafePointer<Float>, dy: UnsafePointer<Float>, map: ElementMap,
+    dx: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?,
+    dResidual: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?,
+    dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?,
+    scratch: UnsafeMutablePointer<Float>, rows m: Int, channels c: Int, frozen: Bool,
+    replicaRows: Int = 0, crossReplicaSum: ((UnsafeMutableBufferPointer<Float>) -> Void)? = nil
   ) {
     let blocks = sumBlocks(rows: m, channels: c)
-    let map = AffineMap(gamma: gamma, beta: beta, mean: mean, inverseStd: inverseStd, relu: relu)
     let sums = scratch + 2 * c * blocks
     ThreadPool.shared.parallelFor(
       blocks, work: m * c,
@@ -95,14 +72,14 @@ enum BatchNormKernel {
     // later); with synchronised statistics dx needs the sums over every replica's rows.
     if let dgamma { for channel in 0..<c { dgamma[channel] += sums[c + channel] } }
     if let dbeta { for channel in 0..<c { dbeta[channel] += sums[channel] } }
-    guard let dx else { return }
-    if let crossReplicaSum {
+    guard dx != nil || dResidual != nil else { return }
+    if dx != nil, let crossReplicaSum {
       crossReplicaSum(UnsafeMutableBufferPointer(start: sums, count: 2 * c))
     }
     ThreadPool.shared.parallelFor(
       m, work: m * c,
       InputGradient(
-        x: x, dy: dy, map: map, sums: sums, dx: dx, accumulate: accumulateDX,
+        x: x, dy: dy, map: map, sums: sums, dx: dx, dResidual: dResidual,
         m: replicaRows > 0 ? replicaRows : m, c: c, frozen: frozen))
   }
 
@@ -126,6 +103,41 @@ enum BatchNormKernel {
   @inline(__always)
   static func rows(ofBlock block: Int, _ blocks: Int, rows m: Int) -> Range<Int> {
     (m * block / blocks)..<(m * (block + 1) / blocks)
+  }
+
+  /// The per-element map of one batch norm, y = act(γ·(x − μ)·(1/σ) + β + r), act a ReLU
+  /// or nothing, r a residual added first (a ResNet block's sum, fused) or nothing. One
+  /// expression serves forward and backward, so that backward finds the ReLU mask again,
+  /// bit for bit the forward one, instead of reading the output back.
+  struct ElementMap {
+    let gamma, beta, mean, inverseStd: UnsafePointer<Float>
+    /// [M, C], as x.
+    let residual: UnsafePointer<Float>?
+    let relu: Bool
+
+    /// The pre-activation value and x̂ on sixteen lanes at `offset` (row·C + channel).
+    @inline(__always)
+    func lanes(_ x: UnsafePointer<Float>, at offset: Int, channel: Int) -> (
+      value: Lanes, xhat: Lanes
+    ) {
+      let invStd = inverseStd.lanes(at: channel)
+      let centred = x.lanes(at: offset) - mean.lanes(at: channel)
+      var value = gamma.lanes(at: channel) * centred * invStd + beta.lanes(at: channel)
+      if let residual { value += residual.lanes(at: offset) }
+      return (value, centred * invStd)
+    }
+
+    /// The same for one element.
+    @inline(__always)
+    func scalar(_ x: UnsafePointer<Float>, at offset: Int, channel: Int) -> (
+      value: Float, xhat: Float
+    ) {
+      let invStd = inverseStd[channel]
+      let centred = x[offset] - mean[channel]
+      var value = gamma[channel] * centred * invStd + beta[channel]
+      if let residual { value += residual[offset] }
+      return (value, centred * invStd)
+    }
   }
 
   // The jobs below walk each row in blocks of sixteen channels held in vector lanes, with
@@ -166,72 +178,31 @@ enum BatchNormKernel {
   struct Normalize: ParallelJob {
     let x: UnsafePointer<Float>
     let y: UnsafeMutablePointer<Float>
-    let mean, inverseStd, gamma, beta: UnsafePointer<Float>
+    let map: ElementMap
     let c: Int
-    let relu: Bool
 
     func run(_ rows: Range<Int>) {
-      let floor: Float = relu ? 0 : -.infinity
       for row in rows {
-        let input = x + row * c
-        let out = y + row * c
         var channel = 0
         while channel + 16 <= c {
-          let value =
-            gamma.lanes(at: channel) * (input.lanes(at: channel) - mean.lanes(at: channel))
-            * inverseStd.lanes(at: channel) + beta.lanes(at: channel)
-          out.store(value.replacing(with: floor, where: value .< floor), at: channel)
+          let value = map.lanes(x, at: row * c + channel, channel: channel).value
+          y.store(
+            map.relu ? value.replacing(with: 0, where: value .< 0) : value, at: row * c + channel)
           channel += 16
         }
         while channel < c {
-          let value =
-            gamma[channel] * (input[channel] - mean[channel]) * inverseStd[channel] + beta[channel]
-          out[channel] = max(value, floor)
+          let value = map.scalar(x, at: row * c + channel, channel: channel).value
+          y[row * c + channel] = map.relu ? max(value, 0) : value
           channel += 1
         }
       }
     }
   }
 
-  /// The forward map of one batch norm, for backward: x̂ and, with a fused ReLU, the
-  /// gradient g = dy masked where the forward pass clipped its output, recomputed with
-  /// `Normalize`'s expression so that the mask is exactly the forward one.
-  struct AffineMap {
-    let gamma, beta, mean, inverseStd: UnsafePointer<Float>
-    let relu: Bool
-
-    /// (g, x̂) on sixteen lanes at `channel` of a row.
-    @inline(__always)
-    func lanes(x input: UnsafePointer<Float>, dy gradient: UnsafePointer<Float>, at channel: Int)
-      -> (Lanes, Lanes)
-    {
-      let centred = input.lanes(at: channel) - mean.lanes(at: channel)
-      let invStd = inverseStd.lanes(at: channel)
-      var g = gradient.lanes(at: channel)
-      if relu {
-        let value = gamma.lanes(at: channel) * centred * invStd + beta.lanes(at: channel)
-        g = g.replacing(with: 0, where: value .<= 0)
-      }
-      return (g, centred * invStd)
-    }
-
-    /// (g, x̂) at `channel` of a row.
-    @inline(__always)
-    func scalar(x input: UnsafePointer<Float>, dy gradient: UnsafePointer<Float>, at channel: Int)
-      -> (Float, Float)
-    {
-      let centred = input[channel] - mean[channel]
-      let invStd = inverseStd[channel]
-      var g = gradient[channel]
-      if relu, max(gamma[channel] * centred * invStd + beta[channel], 0) <= 0 { g = 0 }
-      return (g, centred * invStd)
-    }
-  }
-
-  /// A block of rows' Σ g and Σ g·x̂ into its partial sums.
+  /// A block of rows' Σ g and Σ g·x̂ into its partial sums, g = dy masked by the ReLU.
   struct GradientSums: ParallelJob {
     let x, dy: UnsafePointer<Float>
-    let map: AffineMap
+    let map: ElementMap
     let partial: UnsafeMutablePointer<Float>
     let m, c, blocks: Int
 
@@ -241,16 +212,20 @@ enum BatchNormKernel {
         let sumGXhat = sumG + c
         sumG.update(repeating: 0, count: 2 * c)
         for row in rows(ofBlock: block, blocks, rows: m) {
-          let (input, gradient) = (x + row * c, dy + row * c)
           var channel = 0
           while channel + 16 <= c {
-            let (g, xhat) = map.lanes(x: input, dy: gradient, at: channel)
+            let offset = row * c + channel
+            let (value, xhat) = map.lanes(x, at: offset, channel: channel)
+            var g = dy.lanes(at: offset)
+            if map.relu { g = g.replacing(with: 0, where: value .<= 0) }
             sumG.store(sumG.lanes(at: channel) + g, at: channel)
             sumGXhat.store(sumGXhat.lanes(at: channel) + g * xhat, at: channel)
             channel += 16
           }
           while channel < c {
-            let (g, xhat) = map.scalar(x: input, dy: gradient, at: channel)
+            let offset = row * c + channel
+            let (value, xhat) = map.scalar(x, at: offset, channel: channel)
+            let g = map.relu && value <= 0 ? 0 : dy[offset]
             sumG[channel] += g
             sumGXhat[channel] += g * xhat
             channel += 1
@@ -260,14 +235,14 @@ enum BatchNormKernel {
     }
   }
 
-  /// dx for a block of rows: through the batch statistics, or (frozen) the affine map only.
+  /// dx (through the batch statistics, or when frozen through the affine map only) and the
+  /// residual's gradient for a block of rows; each is added (another op already
+  /// contributed) or assigned (the first contribution).
   struct InputGradient: ParallelJob {
     let x, dy: UnsafePointer<Float>
-    let map: AffineMap
+    let map: ElementMap
     let sums: UnsafePointer<Float>
-    let dx: UnsafeMutablePointer<Float>
-    /// Add to dx (another op already contributed) or assign (the first contribution).
-    let accumulate: Bool
+    let dx, dResidual: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?
     let m, c: Int
     let frozen: Bool
 
@@ -276,22 +251,36 @@ enum BatchNormKernel {
       let (sumG, sumGXhat) = (sums, sums + c)
       let (gamma, inverseStd) = (map.gamma, map.inverseStd)
       for row in rows {
-        let (input, gradient, target) = (x + row * c, dy + row * c, dx + row * c)
         var channel = 0
         while channel + 16 <= c {
-          let (g, xhat) = map.lanes(x: input, dy: gradient, at: channel)
-          let value =
-            gamma.lanes(at: channel) * inverseStd.lanes(at: channel)
-            * (g - scale * sumG.lanes(at: channel) - xhat * scale * sumGXhat.lanes(at: channel))
-          target.store(accumulate ? target.lanes(at: channel) + value : value, at: channel)
+          let offset = row * c + channel
+          let (value, xhat) = map.lanes(x, at: offset, channel: channel)
+          var g = dy.lanes(at: offset)
+          if map.relu { g = g.replacing(with: 0, where: value .<= 0) }
+          if let (target, accumulate) = dx {
+            let gradient =
+              gamma.lanes(at: channel) * inverseStd.lanes(at: channel)
+              * (g - scale * sumG.lanes(at: channel) - xhat * scale * sumGXhat.lanes(at: channel))
+            target.store(accumulate ? target.lanes(at: offset) + gradient : gradient, at: offset)
+          }
+          if let (target, accumulate) = dResidual {
+            target.store(accumulate ? target.lanes(at: offset) + g : g, at: offset)
+          }
           channel += 16
         }
         while channel < c {
-          let (g, xhat) = map.scalar(x: input, dy: gradient, at: channel)
-          let value =
-            gamma[channel] * inverseStd[channel]
-            * (g - scale * sumG[channel] - xhat * scale * sumGXhat[channel])
-          target[channel] = accumulate ? target[channel] + value : value
+          let offset = row * c + channel
+          let (value, xhat) = map.scalar(x, at: offset, channel: channel)
+          let g = map.relu && value <= 0 ? 0 : dy[offset]
+          if let (target, accumulate) = dx {
+            let gradient =
+              gamma[channel] * inverseStd[channel]
+              * (g - scale * sumG[channel] - xhat * scale * sumGXhat[channel])
+            target[offset] = accumulate ? target[offset] + gradient : gradient
+          }
+          if let (target, accumulate) = dResidual {
+            target[offset] = accumulate ? target[offset] + g : g
+          }
           channel += 1
         }
       }
@@ -355,28 +344,28 @@ enum LayerNormKernel {
 }
 
 extension Tape {
-  /// Batch normalisation with batch statistics (training), followed by ReLU when `relu`
-  /// (fused: one pass, one tensor). Updates the running averages:
+  /// Batch normalisation with batch statistics (training), then `residual` added and ReLU
+  /// when asked: y = relu(BN(x) + residual), fused into one pass and one tensor as at the
+  /// end of a ResNet block. Updates the running averages:
   /// running = momentum·running + (1 − momentum)·batch, with the unbiased batch variance.
   public func batchNorm(
     _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
-    momentum: Float, epsilon: Float, relu: Bool = false
+    momentum: Float, epsilon: Float, relu: Bool = false, residual: Tensor? = nil
   ) -> Tensor {
     let c = x.shape.last
     let m = x.count / c
-    precondition(gamma.count == c && beta.count == c, "batchNorm: x \(x.shape), γ \(gamma.shape)")
-    let y = output(x.shape, x, gamma, beta)
+    let y = normalizationOutput(x, gamma: gamma, beta: beta, residual: residual)
     let mean = tensor(Shape(c))
     let inverseStd = tensor(Shape(c))
     let variance = tensor(Shape(c))
-    let scratch = tensor(Shape(BatchNormKernel.scratchCount(rows: m, channels: c))).data
+    BatchNormKernel.statistics(
+      x: x.data, mean: mean.data, variance: variance.data, inverseStd: inverseStd.data,
+      rows: m, channels: c, epsilon: epsilon,
+      scratch: tensor(Shape(BatchNormKernel.scratchCount(rows: m, channels: c))).data)
     var rows = m
     if let crossReplicaSum {
       // Synchronised batch norm: per-replica counts, sums and sums of squares, added over
       // the replicas, give the statistics of the whole global batch.
-      BatchNormKernel.statistics(
-        x: x.data, mean: mean.data, variance: variance.data, inverseStd: inverseStd.data,
-        rows: m, channels: c, epsilon: epsilon, scratch: scratch)
       let moments = tensor(Shape(2 * c + 1))
       for channel in 0..<c {
         moments[channel] = Float(m) * mean[channel]
@@ -391,15 +380,13 @@ extension Tape {
           0, moments[c + channel] / Float(rows) - mean[channel] * mean[channel])
         inverseStd[channel] = 1 / (variance[channel] + epsilon).squareRoot()
       }
-      BatchNormKernel.normalize(
-        x: x.data, y: y.data, mean: mean.data, inverseStd: inverseStd.data, gamma: gamma.data,
-        beta: beta.data, rows: m, channels: c, relu: relu)
-    } else {
-      BatchNormKernel.forwardTraining(
-        x: x.data, gamma: gamma.data, beta: beta.data, y: y.data, mean: mean.data,
-        inverseStd: inverseStd.data, variance: variance.data, rows: m, channels: c,
-        epsilon: epsilon, relu: relu, scratch: scratch)
     }
+    BatchNormKernel.normalize(
+      x: x.data, y: y.data,
+      map: .init(
+        gamma: gamma.data, beta: beta.data, mean: mean.data, inverseStd: inverseStd.data,
+        residual: residual?.data, relu: relu),
+      rows: m, channels: c)
     let unbias = rows > 1 ? Float(rows) / Float(rows - 1) : 1
     for channel in 0..<c {
       runningMean[channel] = momentum * runningMean[channel] + (1 - momentum) * mean[channel]
@@ -408,33 +395,53 @@ extension Tape {
     }
     record(
       .batchNorm(
-        x: x, gamma: gamma, beta: beta, y: y, mean: mean, inverseStd: inverseStd, frozen: false,
-        relu: relu, replicaRows: crossReplicaSum == nil ? 0 : rows),
+        x: x, gamma: gamma, beta: beta, residual: residual, y: y, mean: mean,
+        inverseStd: inverseStd, frozen: false, relu: relu,
+        replicaRows: crossReplicaSum == nil ? 0 : rows),
       producing: y)
     return y
   }
 
-  /// Batch normalisation with fixed statistics (inference, or frozen layers), followed by
-  /// ReLU when `relu`; differentiable with respect to x, γ and β.
+  /// Batch normalisation with fixed statistics (inference, or frozen layers), then
+  /// `residual` and ReLU as in `batchNorm`; differentiable with respect to x, γ, β and the
+  /// residual.
   public func batchNormInference(
     _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
-    epsilon: Float, relu: Bool = false
+    epsilon: Float, relu: Bool = false, residual: Tensor? = nil
   ) -> Tensor {
     let c = x.shape.last
-    let y = output(x.shape, x, gamma, beta)
+    let y = normalizationOutput(x, gamma: gamma, beta: beta, residual: residual)
     let inverseStd = tensor(Shape(c))
     for channel in 0..<c {
       inverseStd[channel] = 1 / (runningVariance[channel] + epsilon).squareRoot()
     }
     BatchNormKernel.normalize(
-      x: x.data, y: y.data, mean: runningMean.data, inverseStd: inverseStd.data, gamma: gamma.data,
-      beta: beta.data, rows: x.count / c, channels: c, relu: relu)
+      x: x.data, y: y.data,
+      map: .init(
+        gamma: gamma.data, beta: beta.data, mean: runningMean.data, inverseStd: inverseStd.data,
+        residual: residual?.data, relu: relu),
+      rows: x.count / c, channels: c)
     record(
       .batchNorm(
-        x: x, gamma: gamma, beta: beta, y: y, mean: runningMean, inverseStd: inverseStd,
-        frozen: true, relu: relu, replicaRows: 0),
+        x: x, gamma: gamma, beta: beta, residual: residual, y: y, mean: runningMean,
+        inverseStd: inverseStd, frozen: true, relu: relu, replicaRows: 0),
       producing: y)
     return y
+  }
+
+  /// The output of a batch norm over the last axis of `x`, after checking the shapes.
+  private func normalizationOutput(
+    _ x: Tensor, gamma: Tensor, beta: Tensor, residual: Tensor?
+  ) -> Tensor {
+    let c = x.shape.last
+    precondition(gamma.count == c && beta.count == c, "batchNorm: x \(x.shape), γ \(gamma.shape)")
+    precondition(
+      residual == nil || residual!.shape == x.shape,
+      "batchNorm: x \(x.shape), residual \(residual!.shape)")
+    let requires =
+      x.requiresGradient || gamma.requiresGradient || beta.requiresGradient
+      || residual?.requiresGradient == true
+    return tensor(x.shape, requiresGradient: requires)
   }
 
   /// Layer normalisation over the last axis.

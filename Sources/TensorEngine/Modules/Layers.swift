@@ -61,16 +61,18 @@ public final class BatchNorm: Module {
     self.epsilon = epsilon
   }
 
-  /// Normalises `x`; with `relu`, also applies ReLU in the same pass.
-  public func callAsFunction(_ x: Tensor, _ tape: Tape, relu: Bool = false) -> Tensor {
+  /// Normalises `x`, then adds `residual` and applies ReLU where asked, in the same pass.
+  public func callAsFunction(
+    _ x: Tensor, _ tape: Tape, relu: Bool = false, residual: Tensor? = nil
+  ) -> Tensor {
     if isTraining {
       return tape.batchNorm(
         x, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance,
-        momentum: momentum, epsilon: epsilon, relu: relu)
+        momentum: momentum, epsilon: epsilon, relu: relu, residual: residual)
     }
     return tape.batchNormInference(
       x, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance,
-      epsilon: epsilon, relu: relu)
+      epsilon: epsilon, relu: relu, residual: residual)
   }
 }
 
