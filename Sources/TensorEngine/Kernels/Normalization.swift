@@ -26,11 +26,9 @@ enum BatchNormKernel {
     variance: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>,
     rows m: Int, channels c: Int, epsilon: Float, scratch: UnsafeMutablePointer<Float>
   ) {
-    let blocks = sumBlocks(rows: m, channels: c)
-    ThreadPool.shared.parallelFor(
-      blocks, work: m * c, MomentSums(x: x, partial: scratch, m: m, c: c, blocks: blocks))
     // Σ (x − s) into mean, Σ (x − s)² into variance.
-    addBlocks(scratch, blocks: blocks, channels: c, into: mean, variance)
+    sumOverBlocks(
+      MomentSums(x: x, c: c), rows: m, channels: c, scratch: scratch, into: mean, variance)
     let scale = 1 / Float(m)
     for channel in 0..<c {
       let offset = mean[channel] * scale
@@ -61,13 +59,11 @@ enum BatchNormKernel {
     scratch: UnsafeMutablePointer<Float>, rows m: Int, channels c: Int, frozen: Bool,
     replicaRows: Int = 0, crossReplicaSum: ((UnsafeMutableBufferPointer<Float>) -> Void)? = nil
   ) {
-    let blocks = sumBlocks(rows: m, channels: c)
-    let sums = scratch + 2 * c * blocks
-    ThreadPool.shared.parallelFor(
-      blocks, work: m * c,
-      GradientSums(x: x, dy: dy, map: map, partial: scratch, m: m, c: c, blocks: blocks))
-    // sums[0..<c] = Σ g, sums[c..<2c] = Σ g·x̂.
-    addBlocks(scratch, blocks: blocks, channels: c, into: sums, sums + c)
+    // sums[0..<c] = Σ g, sums[c..<2c] = Σ g·x̂, after the blocks' partial sums.
+    let sums = scratch + 2 * c * sumBlocks(rows: m, channels: c)
+    sumOverBlocks(
+      GradientSums(x: x, dy: dy, map: map, c: c), rows: m, channels: c, scratch: scratch,
+      into: sums, sums + c)
     // γ and β take this replica's sums (the replicas' parameter gradients are averaged
     // later); with synchronised statistics dx needs the sums over every replica's rows.
     if let dgamma { for channel in 0..<c { dgamma[channel] += sums[c + channel] } }
@@ -81,6 +77,18 @@ enum BatchNormKernel {
       InputGradient(
         x: x, dy: dy, map: map, sums: sums, dx: dx, dResidual: dResidual,
         m: replicaRows > 0 ? replicaRows : m, c: c, frozen: frozen))
+  }
+
+  /// Two per-channel sums over all rows: each row block's partial sums in parallel into
+  /// `scratch`, then added in block order into `first` and `second`.
+  static func sumOverBlocks(
+    _ sums: some RowSums, rows m: Int, channels c: Int, scratch: UnsafeMutablePointer<Float>,
+    into first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>
+  ) {
+    let blocks = sumBlocks(rows: m, channels: c)
+    ThreadPool.shared.parallelFor(
+      blocks, work: m * c, BlockSums(sums: sums, partial: scratch, m: m, c: c, blocks: blocks))
+    addBlocks(scratch, blocks: blocks, channels: c, into: first, second)
   }
 
   /// first[ch] = Σ_b partial[b][0][ch], second[ch] = Σ_b partial[b][1][ch], in block order.
@@ -138,39 +146,77 @@ enum BatchNormKernel {
       if let residual { value += residual[offset] }
       return (value, centred * invStd)
     }
+
+    /// dy masked where the forward ReLU clipped the output, and x̂, on sixteen lanes.
+    @inline(__always)
+    func gradientLanes(
+      _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, at offset: Int, channel: Int
+    ) -> (g: Lanes, xhat: Lanes) {
+      let (value, xhat) = lanes(x, at: offset, channel: channel)
+      let g = dy.lanes(at: offset)
+      return (relu ? g.replacing(with: 0, where: value .<= 0) : g, xhat)
+    }
+
+    /// The same for one element.
+    @inline(__always)
+    func gradientScalar(
+      _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, at offset: Int, channel: Int
+    ) -> (g: Float, xhat: Float) {
+      let (value, xhat) = scalar(x, at: offset, channel: channel)
+      return (relu && value <= 0 ? 0 : dy[offset], xhat)
+    }
   }
 
   // The jobs below walk each row in blocks of sixteen channels held in vector lanes, with
   // a scalar loop for the remainder; per-channel accumulators live in (L1-resident)
   // arrays, loaded and stored as lanes.
 
-  /// A block of rows' Σ (x − s) and Σ (x − s)², s = row 0, into its partial sums.
-  struct MomentSums: ParallelJob {
-    let x: UnsafePointer<Float>
+  /// A row's contributions to two per-channel sums.
+  protocol RowSums {
+    func add(
+      row: Int, into first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>)
+  }
+
+  /// The sums of each block of rows in a range of blocks, into the block's partial sums
+  /// (first and second, C floats each, at 2·C·block).
+  struct BlockSums<Sums: RowSums>: ParallelJob {
+    let sums: Sums
     let partial: UnsafeMutablePointer<Float>
     let m, c, blocks: Int
 
     func run(_ range: Range<Int>) {
       for block in range {
         let first = partial + 2 * c * block
-        let second = first + c
         first.update(repeating: 0, count: 2 * c)
         for row in rows(ofBlock: block, blocks, rows: m) {
-          let line = x + row * c
-          var channel = 0
-          while channel + 16 <= c {
-            let centred = line.lanes(at: channel) - x.lanes(at: channel)
-            first.store(first.lanes(at: channel) + centred, at: channel)
-            second.store(second.lanes(at: channel) + centred * centred, at: channel)
-            channel += 16
-          }
-          while channel < c {
-            let centred = line[channel] - x[channel]
-            first[channel] += centred
-            second[channel] += centred * centred
-            channel += 1
-          }
+          sums.add(row: row, into: first, first + c)
         }
+      }
+    }
+  }
+
+  /// Σ (x − s) and Σ (x − s)², s = row 0.
+  struct MomentSums: RowSums {
+    let x: UnsafePointer<Float>
+    let c: Int
+
+    @inline(__always)
+    func add(
+      row: Int, into first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>
+    ) {
+      let line = x + row * c
+      var channel = 0
+      while channel + 16 <= c {
+        let centred = line.lanes(at: channel) - x.lanes(at: channel)
+        first.store(first.lanes(at: channel) + centred, at: channel)
+        second.store(second.lanes(at: channel) + centred * centred, at: channel)
+        channel += 16
+      }
+      while channel < c {
+        let centred = line[channel] - x[channel]
+        first[channel] += centred
+        second[channel] += centred * centred
+        channel += 1
       }
     }
   }
@@ -199,38 +245,28 @@ enum BatchNormKernel {
     }
   }
 
-  /// A block of rows' Σ g and Σ g·x̂ into its partial sums, g = dy masked by the ReLU.
-  struct GradientSums: ParallelJob {
+  /// Σ g and Σ g·x̂, g = dy masked by the ReLU.
+  struct GradientSums: RowSums {
     let x, dy: UnsafePointer<Float>
     let map: ElementMap
-    let partial: UnsafeMutablePointer<Float>
-    let m, c, blocks: Int
+    let c: Int
 
-    func run(_ range: Range<Int>) {
-      for block in range {
-        let sumG = partial + 2 * c * block
-        let sumGXhat = sumG + c
-        sumG.update(repeating: 0, count: 2 * c)
-        for row in rows(ofBlock: block, blocks, rows: m) {
-          var channel = 0
-          while channel + 16 <= c {
-            let offset = row * c + channel
-            let (value, xhat) = map.lanes(x, at: offset, channel: channel)
-            var g = dy.lanes(at: offset)
-            if map.relu { g = g.replacing(with: 0, where: value .<= 0) }
-            sumG.store(sumG.lanes(at: channel) + g, at: channel)
-            sumGXhat.store(sumGXhat.lanes(at: channel) + g * xhat, at: channel)
-            channel += 16
-          }
-          while channel < c {
-            let offset = row * c + channel
-            let (value, xhat) = map.scalar(x, at: offset, channel: channel)
-            let g = map.relu && value <= 0 ? 0 : dy[offset]
-            sumG[channel] += g
-            sumGXhat[channel] += g * xhat
-            channel += 1
-          }
-        }
+    @inline(__always)
+    func add(
+      row: Int, into sumG: UnsafeMutablePointer<Float>, _ sumGXhat: UnsafeMutablePointer<Float>
+    ) {
+      var channel = 0
+      while channel + 16 <= c {
+        let (g, xhat) = map.gradientLanes(x, dy, at: row * c + channel, channel: channel)
+        sumG.store(sumG.lanes(at: channel) + g, at: channel)
+        sumGXhat.store(sumGXhat.lanes(at: channel) + g * xhat, at: channel)
+        channel += 16
+      }
+      while channel < c {
+        let (g, xhat) = map.gradientScalar(x, dy, at: row * c + channel, channel: channel)
+        sumG[channel] += g
+        sumGXhat[channel] += g * xhat
+        channel += 1
       }
     }
   }
@@ -254,9 +290,7 @@ enum BatchNormKernel {
         var channel = 0
         while channel + 16 <= c {
           let offset = row * c + channel
-          let (value, xhat) = map.lanes(x, at: offset, channel: channel)
-          var g = dy.lanes(at: offset)
-          if map.relu { g = g.replacing(with: 0, where: value .<= 0) }
+          let (g, xhat) = map.gradientLanes(x, dy, at: offset, channel: channel)
           if let (target, accumulate) = dx {
             let gradient =
               gamma.lanes(at: channel) * inverseStd.lanes(at: channel)
@@ -270,8 +304,7 @@ enum BatchNormKernel {
         }
         while channel < c {
           let offset = row * c + channel
-          let (value, xhat) = map.scalar(x, at: offset, channel: channel)
-          let g = map.relu && value <= 0 ? 0 : dy[offset]
+          let (g, xhat) = map.gradientScalar(x, dy, at: offset, channel: channel)
           if let (target, accumulate) = dx {
             let gradient =
               gamma[channel] * inverseStd[channel]
