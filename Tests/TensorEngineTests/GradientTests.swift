@@ -136,12 +136,6 @@ import Testing
     }
   }
 
-  @Test func addFusedWithReLU() {
-    let a = distinct(Shape(3, 8), requiresGradient: true)
-    let b = wave(Shape(3, 8), 0.5, 0.9, scale: 0.05, requiresGradient: true)
-    checkGradients([a, b], step: 1e-3) { $0.add(a, b, relu: true) }
-  }
-
   /// 37 channels: two blocks of sixteen in vector lanes, the rest scalar.
   @Test func batchNormInVectorLanes() {
     let x = distinct(Shape(6, 37), requiresGradient: true)
@@ -167,7 +161,7 @@ import Testing
       let normalized = tape.batchNorm(
         x, gamma: gamma, beta: beta, runningMean: statistics.0, runningVariance: statistics.1,
         momentum: 0.9, epsilon: 1e-3, relu: fused, residual: fused ? residual : nil)
-      let y = fused ? normalized : tape.add(normalized, residual, relu: true)
+      let y = fused ? normalized : tape.relu(tape.add(normalized, residual))
       tape.backward(from: y, seed: wave(y.shape, 0.61, 0.3))
       return [x, gamma, beta, residual].map { $0.gradient!.array }
     }
@@ -249,11 +243,11 @@ import Testing
         ? tape.batchNorm(
           h, gamma: gamma, beta: beta, runningMean: statistics.0, runningVariance: statistics.1,
           momentum: 0.9, epsilon: 1e-3, relu: true, residual: x)
-        : tape.add(
-          tape.batchNorm(
-            h, gamma: gamma, beta: beta, runningMean: statistics.0,
-            runningVariance: statistics.1, momentum: 0.9, epsilon: 1e-3, relu: true), x,
-          relu: true)
+        : tape.relu(
+          tape.add(
+            tape.batchNorm(
+              h, gamma: gamma, beta: beta, runningMean: statistics.0,
+              runningVariance: statistics.1, momentum: 0.9, epsilon: 1e-3, relu: true), x))
       return tape.multiply(sum, tape.sigmoid(x))
     }
   }

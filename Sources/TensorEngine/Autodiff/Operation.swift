@@ -92,13 +92,13 @@ extension Operation {
     case .binary(let operation, let a, let b, let y):
       guard let dy = y.liveGradientIfAny else { return }
       BinaryKernel.backward(
-        operation, a: a.data, b: b.data, y: y.data, dy: dy, da: tape.gradientDestination(a),
+        operation, a: a.data, b: b.data, dy: dy, da: tape.gradientDestination(a),
         db: tape.gradientDestination(b), count: a.count, period: b.count)
 
     case .reshape(let x, let y):
       guard let dy = y.liveGradientIfAny else { return }
       BinaryKernel.backward(
-        .add, a: dy, b: dy, y: dy, dy: dy, da: tape.gradientDestination(x), db: nil, count: x.count,
+        .add, a: dy, b: dy, dy: dy, da: tape.gradientDestination(x), db: nil, count: x.count,
         period: x.count)
 
     case .reduce(let x, let y, let axis, let scale):

@@ -1,46 +1,44 @@
 /// Binary element-wise ops. `b` may be smaller than `a` when its shape is a suffix of a's
 /// (a bias per channel, a scale per feature): it then repeats over a's leading axes.
 enum BinaryKernel {
-  /// `addReLU` is max(a + b, 0): the residual sum of a ResNet block and its ReLU in one pass.
-  enum Operation { case add, addReLU, multiply }
+  enum Operation { case add, multiply }
 
   /// y = a ∘ b (b repeating with `period`), in parallel over elements.
   static func forward(
     _ operation: Operation, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     y: UnsafeMutablePointer<Float>, count: Int, period: Int
   ) {
-    if period == count, operation != .multiply {
-      ThreadPool.shared.parallelFor(count, Sum(relu: operation == .addReLU, a: a, b: b, y: y))
+    if period == count, operation == .add {
+      ThreadPool.shared.parallelFor(count, Sum(a: a, b: b, y: y))
       return
     }
     ThreadPool.shared.parallelFor(
       count, Forward(operation: operation, a: a, b: b, y: y, period: period))
   }
 
-  /// Gradients of a binary op: da (+)= dy (add; masked where y = 0 for addReLU) or dy·b
-  /// (multiply), in parallel; db likewise (accumulated serially when b is broadcast). Each
-  /// destination is assigned on its first contribution of the step, added to otherwise.
+  /// Gradients of a binary op: da (+)= dy (add) or dy·b (multiply), in parallel; db
+  /// likewise (accumulated serially when b is broadcast). Each destination is assigned on
+  /// its first contribution of the step, added to otherwise.
   static func backward(
     _ operation: Operation, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-    y: UnsafePointer<Float>,
     dy: UnsafePointer<Float>,
     da: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?,
     db: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?, count: Int, period: Int
   ) {
-    if let da, let db, operation != .multiply, period == count {
-      // A residual sum: both inputs get the same (masked) gradient, in one pass.
+    if let da, let db, operation == .add, period == count {
+      // A residual sum: both inputs get the same gradient, in one pass.
       ThreadPool.shared.parallelFor(
         count,
         GradientOfSum(
-          relu: operation == .addReLU, y: y, dy: dy, da: da.pointer, accumulateA: da.accumulate,
-          db: db.pointer, accumulateB: db.accumulate))
+          dy: dy, da: da.pointer, accumulateA: da.accumulate, db: db.pointer,
+          accumulateB: db.accumulate))
       return
     }
     if let da {
       ThreadPool.shared.parallelFor(
         count,
         GradientOfA(
-          operation: operation, b: b, y: y, dy: dy, da: da.pointer, accumulate: da.accumulate,
+          operation: operation, b: b, dy: dy, da: da.pointer, accumulate: da.accumulate,
           period: period))
     }
     guard let (db, accumulateB) = db else { return }
@@ -48,7 +46,7 @@ enum BinaryKernel {
       ThreadPool.shared.parallelFor(
         count,
         GradientOfA(
-          operation: operation, b: a, y: y, dy: dy, da: db, accumulate: accumulateB, period: period)
+          operation: operation, b: a, dy: dy, da: db, accumulate: accumulateB, period: period)
       )
       return
     }
@@ -58,29 +56,25 @@ enum BinaryKernel {
         let element = start + index
         switch operation {
         case .add: db[index] += dy[element]
-        case .addReLU: db[index] += y[element] > 0 ? dy[element] : 0
         case .multiply: db[index] += dy[element] * a[element]
         }
       }
     }
   }
 
-  /// y = a + b of same-shape tensors (then max(·, 0) when `relu`), in vector lanes.
+  /// y = a + b of same-shape tensors, in vector lanes.
   struct Sum: ParallelJob {
-    let relu: Bool
     let a, b: UnsafePointer<Float>
     let y: UnsafeMutablePointer<Float>
 
     func run(_ range: Range<Int>) {
-      let floor: Float = relu ? 0 : -.infinity
       var index = range.lowerBound
       while index + 16 <= range.upperBound {
-        let sum = a.lanes(at: index) + b.lanes(at: index)
-        y.store(sum.replacing(with: floor, where: sum .< floor), at: index)
+        y.store(a.lanes(at: index) + b.lanes(at: index), at: index)
         index += 16
       }
       while index < range.upperBound {
-        y[index] = max(a[index] + b[index], floor)
+        y[index] = a[index] + b[index]
         index += 1
       }
     }
@@ -97,7 +91,6 @@ enum BinaryKernel {
       for index in range {
         switch operation {
         case .add: y[index] = a[index] + b[phase]
-        case .addReLU: y[index] = max(a[index] + b[phase], 0)
         case .multiply: y[index] = a[index] * b[phase]
         }
         phase += 1
@@ -106,10 +99,9 @@ enum BinaryKernel {
     }
   }
 
-  /// da += g and db += g with g = dy, masked where y = 0 when `relu`.
+  /// da += dy and db += dy.
   struct GradientOfSum: ParallelJob {
-    let relu: Bool
-    let y, dy: UnsafePointer<Float>
+    let dy: UnsafePointer<Float>
     let da: UnsafeMutablePointer<Float>
     let accumulateA: Bool
     let db: UnsafeMutablePointer<Float>
@@ -118,14 +110,13 @@ enum BinaryKernel {
     func run(_ range: Range<Int>) {
       var index = range.lowerBound
       while index + 16 <= range.upperBound {
-        var g = dy.lanes(at: index)
-        if relu { g = g.replacing(with: 0, where: y.lanes(at: index) .<= 0) }
+        let g = dy.lanes(at: index)
         da.store(accumulateA ? da.lanes(at: index) + g : g, at: index)
         db.store(accumulateB ? db.lanes(at: index) + g : g, at: index)
         index += 16
       }
       while index < range.upperBound {
-        let g = relu && y[index] <= 0 ? 0 : dy[index]
+        let g = dy[index]
         da[index] = (accumulateA ? da[index] : 0) + g
         db[index] = (accumulateB ? db[index] : 0) + g
         index += 1
@@ -133,11 +124,10 @@ enum BinaryKernel {
     }
   }
 
-  /// da += dy (add; masked where y = 0 for addReLU) or dy·b (multiply); with a and b
-  /// swapped, the same-shape db.
+  /// da += dy (add) or dy·b (multiply); with a and b swapped, the same-shape db.
   struct GradientOfA: ParallelJob {
     let operation: Operation
-    let b, y, dy: UnsafePointer<Float>
+    let b, dy: UnsafePointer<Float>
     let da: UnsafeMutablePointer<Float>
     let accumulate: Bool
     let period: Int
@@ -148,7 +138,6 @@ enum BinaryKernel {
         let previous = accumulate ? da[index] : 0
         switch operation {
         case .add: da[index] = previous + dy[index]
-        case .addReLU: da[index] = previous + (y[index] > 0 ? dy[index] : 0)
         case .multiply: da[index] = previous + dy[index] * b[phase]
         }
         phase += 1
@@ -185,14 +174,13 @@ extension Tape {
     return b.count
   }
 
-  /// a + b, with b repeating over a's leading axes if its shape is a suffix of a's; then
-  /// max(·, 0) when `relu` (fused, as at the end of a residual block).
-  public func add(_ a: Tensor, _ b: Tensor, relu: Bool = false) -> Tensor {
+  /// a + b, with b repeating over a's leading axes if its shape is a suffix of a's. (The
+  /// residual sum of a ResNet block and its ReLU fuse into `batchNorm`.)
+  public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     let period = broadcastPeriod(a, b, "add")
     let y = output(a.shape, a, b)
-    let operation: BinaryKernel.Operation = relu ? .addReLU : .add
-    BinaryKernel.forward(operation, a: a.data, b: b.data, y: y.data, count: a.count, period: period)
-    record(.binary(operation, a: a, b: b, y: y), producing: y)
+    BinaryKernel.forward(.add, a: a.data, b: b.data, y: y.data, count: a.count, period: period)
+    record(.binary(.add, a: a, b: b, y: y), producing: y)
     return y
   }
 
